@@ -1,0 +1,32 @@
+import type { Env } from "./env";
+
+export interface Settings {
+  production: boolean;
+  mirrorListCap: number;
+}
+
+const DEFAULT_MIRROR_LIST_CAP = 10;
+const parsed = new WeakMap<Env, Settings>();
+
+function parsePositiveInteger(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === "") return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
+  return number;
+}
+
+/** Parses the worker's variables once per environment object; an invalid value fails every request loudly. */
+export function settingsFrom(env: Env): Settings {
+  let settings = parsed.get(env);
+  if (settings === undefined) {
+    if (env.FRONTDOOR_ENV !== undefined && env.FRONTDOOR_ENV !== "production" && env.FRONTDOOR_ENV !== "development") {
+      throw new Error(`FRONTDOOR_ENV must be "production" or "development", got ${JSON.stringify(env.FRONTDOOR_ENV)}`);
+    }
+    settings = {
+      production: env.FRONTDOOR_ENV !== "development",
+      mirrorListCap: parsePositiveInteger("MIRROR_LIST_CAP", env.MIRROR_LIST_CAP, DEFAULT_MIRROR_LIST_CAP),
+    };
+    parsed.set(env, settings);
+  }
+  return settings;
+}

@@ -1,0 +1,67 @@
+import { RegistryError } from "../errors";
+
+/** OCI Distribution Spec, "Pulling manifests": `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*` */
+const NAME = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
+/** OCI Distribution Spec: a tag is `[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`. */
+const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
+/** OCI Image Spec, "Digests": registered algorithms with their exact encoded lengths. */
+const DIGEST_ENCODINGS = {
+  sha256: /^[a-f0-9]{64}$/,
+  sha512: /^[a-f0-9]{128}$/,
+} as const;
+/** Longest repository name accepted; keeps every KV key under the 512-byte limit. */
+export const MAX_NAME_LENGTH = 255;
+
+export type DigestAlgorithm = keyof typeof DIGEST_ENCODINGS;
+export type Digest = `${DigestAlgorithm}:${string}`;
+export type Reference = { kind: "tag"; tag: string } | { kind: "digest"; digest: Digest };
+
+export function isRepositoryName(name: string): boolean {
+  return name.length <= MAX_NAME_LENGTH && NAME.test(name);
+}
+
+export function isTag(tag: string): boolean {
+  return TAG.test(tag);
+}
+
+export function isDigest(value: string): value is Digest {
+  const colon = value.indexOf(":");
+  if (colon < 0) return false;
+  const algorithm = value.slice(0, colon);
+  const encoded = value.slice(colon + 1);
+  return Object.hasOwn(DIGEST_ENCODINGS, algorithm) && DIGEST_ENCODINGS[algorithm as DigestAlgorithm].test(encoded);
+}
+
+export function digestAlgorithm(digest: Digest): DigestAlgorithm {
+  return digest.slice(0, digest.indexOf(":")) as DigestAlgorithm;
+}
+
+export function digestHex(digest: Digest): string {
+  return digest.slice(digest.indexOf(":") + 1);
+}
+
+/** Validates a repository name from the URL, or throws NAME_INVALID. */
+export function parseRepositoryName(name: string): string {
+  if (!isRepositoryName(name)) throw new RegistryError("NAME_INVALID", { detail: { name } });
+  return name;
+}
+
+/** Validates a digest from the URL, or throws DIGEST_INVALID. */
+export function parseDigest(value: string): Digest {
+  if (!isDigest(value)) throw new RegistryError("DIGEST_INVALID", { message: "invalid digest", detail: { digest: value } });
+  return value;
+}
+
+/** A manifest reference is a digest when it contains a colon, a tag otherwise (Distribution Spec, "Pulling manifests"). */
+export function parseReference(value: string): Reference {
+  if (value.includes(":")) return { kind: "digest", digest: parseDigest(value) };
+  if (!isTag(value)) throw new RegistryError("TAG_INVALID", { message: "invalid tag", detail: { tag: value } });
+  return { kind: "tag", tag: value };
+}
+
+/** Computes an OCI digest of bytes with the given algorithm. */
+export async function computeDigest(bytes: ArrayBuffer | Uint8Array, algorithm: DigestAlgorithm = "sha256"): Promise<Digest> {
+  const hash = await crypto.subtle.digest(algorithm === "sha256" ? "SHA-256" : "SHA-512", bytes);
+  const hex = Array.from(new Uint8Array(hash), (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return `${algorithm}:${hex}`;
+}

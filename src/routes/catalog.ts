@@ -1,0 +1,18 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../env";
+import { RegistryError } from "../errors";
+import { paginate } from "../http/pagination";
+import { isRepositoryName } from "../oci/reference";
+
+/** `GET /v2/_catalog?n=&last=`: every published repository, paginated like tags. */
+export const catalog = new Hono<AppEnv>().get("/_catalog", async (c) => {
+  const page = paginate(
+    await c.var.registry.catalog(),
+    c.req.query(),
+    "/v2/_catalog",
+    new RegistryError("NAME_INVALID", { message: "invalid repository name in last", detail: { last: c.req.query("last") } }),
+    isRepositoryName,
+  );
+  if (page.link !== null) c.header("Link", page.link);
+  return c.json({ repositories: page.items });
+});

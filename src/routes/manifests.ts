@@ -1,0 +1,35 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../env";
+import { RegistryError } from "../errors";
+import { NO_TRANSFORM } from "../http/headers";
+import { parseReference, parseRepositoryName } from "../oci/reference";
+import type { Manifest } from "../store/records";
+import type { RegistryStore } from "../store/registry-store";
+
+async function findManifest(registry: RegistryStore, repository: string, reference: string): Promise<Manifest> {
+  const parsed = parseReference(reference);
+  const manifest =
+    parsed.kind === "tag"
+      ? await registry.manifestByTag(repository, parsed.tag)
+      : await registry.manifestByDigest(repository, parsed.digest);
+  if (manifest !== null) return manifest;
+  if (!(await registry.repositoryExists(repository))) throw new RegistryError("NAME_UNKNOWN", { detail: { name: repository } });
+  throw new RegistryError("MANIFEST_UNKNOWN", { detail: { name: repository, reference } });
+}
+
+/**
+ * `GET`/`HEAD /v2/<name>/manifests/<reference>`: the stored bytes as published,
+ * never redirected (Distribution Spec, "Pulling manifests"). HEAD answers GET's headers.
+ */
+export const manifests = new Hono<AppEnv>().get("/:name{.+}/manifests/:reference", async (c) => {
+  const repository = parseRepositoryName(c.req.param("name"));
+  const manifest = await findManifest(c.var.registry, repository, c.req.param("reference"));
+  c.set("logDigest", manifest.digest);
+  c.header("Content-Type", manifest.mediaType);
+  c.header("Content-Length", String(manifest.bytes.byteLength));
+  c.header("Docker-Content-Digest", manifest.digest);
+  c.header("ETag", `"${manifest.digest}"`);
+  c.header("Cache-Control", NO_TRANSFORM);
+  c.header("Vary", "Accept");
+  return c.body(manifest.bytes);
+});

@@ -1,0 +1,21 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../env";
+import { RegistryError } from "../errors";
+import { paginate } from "../http/pagination";
+import { isTag, parseRepositoryName } from "../oci/reference";
+
+/** `GET /v2/<name>/tags/list?n=&last=` (Distribution Spec, "Listing Tags"). */
+export const tags = new Hono<AppEnv>().get("/:name{.+}/tags/list", async (c) => {
+  const repository = parseRepositoryName(c.req.param("name"));
+  const all = await c.var.registry.tags(repository);
+  if (all === null) throw new RegistryError("NAME_UNKNOWN", { detail: { name: repository } });
+  const page = paginate(
+    all,
+    c.req.query(),
+    `/v2/${repository}/tags/list`,
+    new RegistryError("TAG_INVALID", { message: "invalid tag in last", detail: { last: c.req.query("last") } }),
+    isTag,
+  );
+  if (page.link !== null) c.header("Link", page.link);
+  return c.json({ name: repository, tags: page.items });
+});
