@@ -11,7 +11,7 @@ export default defineConfig({
             miniflare: { bindings: { FRONTDOOR_ENV: "development" } },
           }),
         ],
-        test: { name: "worker", include: ["test/worker/**/*.test.ts"] },
+        test: { name: "worker", include: ["test/worker/**/*.test.ts"], silent: "passed-only" },
       },
       {
         test: { name: "node", include: ["test/node/**/*.test.ts"], environment: "node" },
