@@ -1,0 +1,16 @@
+import type { MirrorTable } from "../../src/mirrors/types";
+import type { PublicationPlan } from "../../src/publish/plan";
+import type { Publication } from "../../src/store/records";
+
+/** Where the CLI writes: the local KV that `wrangler dev` reads, or a deployed namespace. */
+export interface KvTarget {
+  /** Names the target in messages, e.g. "local KV in .wrangler/state". */
+  readonly description: string;
+  /** The newest publication the namespace holds, or null when it has none. */
+  readPublication(): Promise<Publication | null>;
+  /** Writes a plan: content, then pointers, `publication` last. */
+  applyPlan(plan: PublicationPlan): Promise<void>;
+  /** Writes the `mirrors` key with its version as metadata. */
+  putMirrors(table: MirrorTable): Promise<void>;
+  close(): Promise<void>;
+}

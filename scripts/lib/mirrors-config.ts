@@ -1,0 +1,187 @@
+import { parse, TomlError } from "smol-toml";
+import { z } from "zod";
+import type { Mirror, MirrorTable, Origin } from "../../src/mirrors/types";
+import { cidrProblem } from "./cidr";
+
+/** One problem in a mirrors file, with the 1-based line it was found on (null when it has no line). */
+export interface ConfigIssue {
+  line: number | null;
+  message: string;
+}
+
+/** A mirrors file that cannot be loaded; its message lists every problem as `<file>:<line>: <message>`. */
+export class MirrorConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly issues: ConfigIssue[],
+  ) {
+    super(issues.map((issue) => `${file}${issue.line === null ? "" : `:${issue.line}`}: ${issue.message}`).join("\n"));
+    this.name = "MirrorConfigError";
+  }
+}
+
+const CONTINENTS = ["AF", "AN", "AS", "EU", "NA", "OC", "SA"] as const;
+/** The selection code names the origin "origin", so no mirror may. */
+const RESERVED_IDS = new Set(["origin"]);
+
+/** An absolute http(s) URL without credentials, query or fragment; trailing slashes are dropped. */
+const baseUrl = z.string().transform((text, context) => {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    context.addIssue({ code: "custom", message: `${JSON.stringify(text)} is not an absolute URL` });
+    return z.NEVER;
+  }
+  const problem =
+    url.protocol !== "https:" && url.protocol !== "http:"
+      ? "must use http or https"
+      : url.username !== "" || url.password !== ""
+        ? "must not carry credentials"
+        : text.includes("?") || text.includes("#")
+          ? "must not have a query or fragment"
+          : null;
+  if (problem !== null) {
+    context.addIssue({ code: "custom", message: `${JSON.stringify(text)} ${problem}` });
+    return z.NEVER;
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
+});
+
+const country = z
+  .string()
+  .regex(/^[A-Za-z]{2}$/, "must be an ISO 3166-1 alpha-2 code such as DE")
+  .transform((code) => code.toUpperCase());
+
+const netblock = z.string().superRefine((block, context) => {
+  const problem = cidrProblem(block);
+  if (problem !== null) context.addIssue({ code: "custom", message: `${JSON.stringify(block)} ${problem}` });
+});
+
+const mirrorSchema = z
+  .strictObject({
+    id: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "must be 1 to 63 lower-case letters, digits, '.', '_' or '-'")
+      .refine((id) => !RESERVED_IDS.has(id), "\"origin\" is reserved"),
+    base_url: baseUrl,
+    country,
+    continent: z.enum(CONTINENTS, { message: `must be one of ${CONTINENTS.join(", ")}` }),
+    latitude: z.number().min(-90).max(90).optional(),
+    longitude: z.number().min(-180).max(180).optional(),
+    asns: z.array(z.number().int().min(1).max(4_294_967_295)).default([]),
+    netblocks: z.array(netblock).default([]),
+    bandwidth: z.number().positive().finite(),
+    private: z.boolean().default(false),
+    enabled: z.boolean().default(true),
+  })
+  .refine((mirror) => (mirror.latitude === undefined) === (mirror.longitude === undefined), {
+    message: "latitude and longitude go together",
+    path: ["latitude"],
+  });
+
+const fileSchema = z
+  .strictObject({
+    origin: z.strictObject({ base_url: baseUrl, country: country.optional() }).optional(),
+    mirror: z.array(mirrorSchema).default([]),
+  })
+  .superRefine((file, context) => {
+    const seen = new Set<string>();
+    file.mirror.forEach((mirror, i) => {
+      if (seen.has(mirror.id)) context.addIssue({ code: "custom", message: `mirror id ${JSON.stringify(mirror.id)} is used twice`, path: ["mirror", i, "id"] });
+      seen.add(mirror.id);
+    });
+  });
+
+/** 1-based lines of each `[[mirror]]` header and of the `[origin]` header. */
+function tableLines(lines: string[]): { mirrors: number[]; origin: number | null } {
+  const mirrors: number[] = [];
+  let origin: number | null = null;
+  lines.forEach((line, i) => {
+    if (/^\s*\[\[\s*mirror\s*\]\]/.test(line)) mirrors.push(i + 1);
+    else if (/^\s*\[\s*origin\s*\]/.test(line)) origin = i + 1;
+  });
+  return { mirrors, origin };
+}
+
+/** The line of `key = ...` inside the table starting at `tableLine`, else the table's own line. */
+function keyLine(lines: string[], tableLine: number, key: string): number {
+  const pattern = new RegExp(`^\\s*["']?${key}["']?\\s*=`);
+  for (let i = tableLine; i < lines.length && !/^\s*\[/.test(lines[i]!); i++) {
+    if (pattern.test(lines[i]!)) return i + 1;
+  }
+  return tableLine;
+}
+
+/** Maps a zod issue's path back to the line of the file it concerns. */
+function issueLine(lines: string[], path: PropertyKey[]): number | null {
+  const tables = tableLines(lines);
+  const [table, index, key] = path;
+  if (table === "mirror" && typeof index === "number") {
+    const header = tables.mirrors[index];
+    if (header === undefined) return null;
+    return typeof key === "string" ? keyLine(lines, header, key) : header;
+  }
+  if (table === "origin" && tables.origin !== null) return typeof index === "string" ? keyLine(lines, tables.origin, index) : tables.origin;
+  if (typeof table === "string") {
+    const top = lines.findIndex((line) => new RegExp(`^\\s*(?:\\[\\[?\\s*)?${table}\\b`).test(line));
+    return top < 0 ? null : top + 1;
+  }
+  return null;
+}
+
+function describePath(path: PropertyKey[]): string {
+  return path.map((part, i) => (typeof part === "number" ? `[${part}]` : `${i === 0 ? "" : "."}${String(part)}`)).join("");
+}
+
+async function contentVersion(value: unknown): Promise<string> {
+  const hash = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(value)));
+  return Array.from(new Uint8Array(hash).subarray(0, 8), (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Parses and validates a mirrors file (TOML; `mirrors.example.toml` documents
+ * every field) into the table the front door reads from KV key `mirrors`,
+ * versioned by a hash of its content. Throws MirrorConfigError naming each bad line.
+ */
+export async function parseMirrorConfig(text: string, file = "mirrors.toml"): Promise<MirrorTable> {
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (error) {
+    if (error instanceof TomlError) {
+      const firstLine = error.message.split("\n")[0] ?? "";
+      throw new MirrorConfigError(file, [{ line: error.line, message: `TOML syntax error: ${firstLine.replace(/^Invalid TOML document: /, "")}` }]);
+    }
+    throw error;
+  }
+  const result = fileSchema.safeParse(raw);
+  if (!result.success) {
+    const lines = text.split(/\r?\n/);
+    const issues = result.error.issues.map((issue) => ({
+      // An unknown key's issue points at its table; the key itself is on a line of its own.
+      line: issueLine(lines, issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0]!] : issue.path),
+      message: `${issue.path.length > 0 ? `${describePath(issue.path)}: ` : ""}${issue.message}`,
+    }));
+    issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+    throw new MirrorConfigError(file, issues);
+  }
+
+  const origin: Origin | null =
+    result.data.origin === undefined
+      ? null
+      : { baseUrl: result.data.origin.base_url, ...(result.data.origin.country === undefined ? {} : { country: result.data.origin.country }) };
+  const mirrors: Mirror[] = result.data.mirror.map((mirror) => ({
+    id: mirror.id,
+    baseUrl: mirror.base_url,
+    country: mirror.country,
+    continent: mirror.continent,
+    ...(mirror.latitude === undefined ? {} : { latitude: mirror.latitude, longitude: mirror.longitude }),
+    asns: mirror.asns,
+    netblocks: mirror.netblocks,
+    bandwidth: mirror.bandwidth,
+    private: mirror.private,
+    enabled: mirror.enabled,
+  }));
+  return { version: await contentVersion({ origin, mirrors }), origin, mirrors };
+}

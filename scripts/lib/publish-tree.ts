@@ -1,0 +1,42 @@
+import { readTreeGeneration } from "../../src/publish/marker";
+import { planPublication, type PublicationPlan } from "../../src/publish/plan";
+import { LAYOUT_FILES } from "../../src/publish/layout";
+import { FsLayout } from "./fs-layout";
+import type { KvTarget } from "./kv-target";
+
+export interface PublishTreeOptions {
+  /** Time of the publication; defaults to now. */
+  now?: Date;
+  /** Write `frontdoor/first-seen.json` and the marker into the tree after the KV writes (default true). */
+  writeTree?: boolean;
+}
+
+/** RFC 3339 in UTC, whole seconds. */
+export function rfc3339(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** A publication's generation is one more than the newest the tree or the namespace has seen. */
+export function nextGeneration(treeGeneration: number, kvGeneration: number | null): number {
+  return Math.max(treeGeneration, kvGeneration ?? 0) + 1;
+}
+
+/**
+ * Publishes a tree: verifies it, writes KV (content, pointers, `publication`
+ * last), then writes `frontdoor/first-seen.json` and finally the
+ * `frontdoor/generation` marker into the tree, so mirrors only see the new
+ * marker once KV describes it.
+ */
+export async function publishTree(treeDir: string, target: KvTarget, options: PublishTreeOptions = {}): Promise<PublicationPlan> {
+  const tree = new FsLayout(treeDir);
+  const treeGeneration = await readTreeGeneration(tree);
+  const publication = await target.readPublication();
+  const generation = nextGeneration(treeGeneration, publication?.generation ?? null);
+  const plan = await planPublication(tree, { generation, published: rfc3339(options.now ?? new Date()) });
+  await target.applyPlan(plan);
+  if (options.writeTree ?? true) {
+    await tree.writeFileAtomic(LAYOUT_FILES.firstSeen, `${JSON.stringify(plan.firstSeen, null, 1)}\n`);
+    await tree.writeFileAtomic(LAYOUT_FILES.generation, plan.marker);
+  }
+  return plan;
+}

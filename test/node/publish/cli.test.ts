@@ -1,0 +1,202 @@
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { writeDemoTree } from "../../../scripts/lib/demo-tree";
+import { LocalKvTarget } from "../../../scripts/lib/local-kv";
+import { publishTree } from "../../../scripts/lib/publish-tree";
+import { localNamespaceId } from "../../../scripts/lib/wrangler-config";
+import { keys } from "../../../src/store/keys";
+import { PROJECT, run, runCli, withTempDir } from "./run-cli";
+
+// Each CLI run starts Node, tsx and often workerd: seconds on a busy machine.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 30_000 });
+
+const NAMESPACE_ID = "0123456789abcdef0123456789abcdef";
+const WRANGLER = join(PROJECT, "node_modules", ".bin", "wrangler");
+
+let dir: Awaited<ReturnType<typeof withTempDir>>;
+let tree: string;
+let persist: string;
+beforeEach(async () => {
+  dir = await withTempDir();
+  tree = join(dir.path, "tree");
+  persist = join(dir.path, "state");
+});
+afterEach(async () => {
+  await dir.remove();
+});
+
+async function demoTree(): Promise<void> {
+  await writeDemoTree(tree);
+}
+
+/** Publishes the tree to the local persist dir in-process, as `frontdoor publish --local` does. */
+async function publishLocally(): Promise<number> {
+  const target = new LocalKvTarget(persist, await localNamespaceId());
+  try {
+    return (await publishTree(tree, target)).generation;
+  } finally {
+    await target.close();
+  }
+}
+
+async function readJson(path: string) {
+  return JSON.parse(await readFile(path, "utf8"));
+}
+
+async function rootDigest(): Promise<string> {
+  return (await readJson(join(tree, "index.json"))).manifests[0].digest;
+}
+
+describe("frontdoor CLI: usage", () => {
+  it("Should print the commands for --help and exit 0", async () => {
+    const result = await runCli(["--help"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("publish <tree>");
+  });
+
+  it("Should print a command's help for <command> --help", async () => {
+    const result = await runCli(["mirrors", "load", "--help"]);
+    expect([result.code, result.stdout]).toEqual([0, expect.stringContaining("Usage: frontdoor mirrors load")]);
+  });
+
+  it("Should exit 2 and say what is missing when publish gets no target", async () => {
+    const result = await runCli(["publish", tree]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("give --local <persist-dir> or --remote --namespace-id <id>");
+  });
+
+  it("Should exit 2 for an unknown option", async () => {
+    const result = await runCli(["publish", tree, "--locale", persist]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--locale");
+  });
+});
+
+describe("frontdoor demo", () => {
+  it("Should write a tree that skopeo copies with all its platforms", async () => {
+    expect((await runCli(["demo", tree])).code).toBe(0);
+    const result = await run("skopeo", ["copy", "--all", `oci:${tree}:demo/hello:latest`, `oci:${join(dir.path, "copy")}:demo/hello:latest`]);
+    expect(result.code, result.stderr).toBe(0);
+    expect((await readdir(join(dir.path, "copy", "blobs", "sha256"))).sort()).toEqual((await readdir(join(tree, "blobs", "sha256"))).sort());
+  });
+
+  it("Should keep the other refs of an existing index.json", async () => {
+    await demoTree();
+    expect((await runCli(["demo", tree, "--repository", "demo/other", "--tag", "v1"])).code).toBe(0);
+    const refs = (await readJson(join(tree, "index.json"))).manifests.map((m: { annotations: Record<string, string> }) => m.annotations["org.opencontainers.image.ref.name"]);
+    expect(refs).toEqual(["demo/hello:latest", "demo/other:v1"]);
+  });
+});
+
+describe("frontdoor publish", () => {
+  it("Should exit 1 naming the missing layer and leave the tree without a marker", async () => {
+    await demoTree();
+    const blobs = await readdir(join(tree, "blobs", "sha256"));
+    const largest = (await Promise.all(blobs.map(async (name) => ({ name, size: (await readFile(join(tree, "blobs", "sha256", name))).byteLength })))).sort(
+      (a, b) => b.size - a.size,
+    )[0]!.name;
+    await rm(join(tree, "blobs", "sha256", largest));
+    const result = await runCli(["publish", tree, "--remote", "--namespace-id", NAMESPACE_ID, "--dry-run", join(dir.path, "bulk")]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`BLOB_MISSING`);
+    expect(result.stderr).toContain(`blobs/sha256/${largest}`);
+    await expect(readdir(join(tree, "frontdoor"))).rejects.toThrow();
+  });
+
+  it("Should exit 1 for a folder that is not an image layout", async () => {
+    const result = await runCli(["publish", dir.path, "--local", persist]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("oci-layout is missing");
+  });
+
+  it("Should write KV that wrangler's own local commands read", async () => {
+    await demoTree();
+    const published = await runCli(["publish", tree, "--local", persist]);
+    expect(published.stdout).toContain("Published generation 1");
+    const result = await run(WRANGLER, ["kv", "key", "get", keys.tag("demo/hello", "latest"), "--binding", "REGISTRY", "--local", "--persist-to", persist]);
+    expect(result.stdout).toBe(await readFile(join(tree, "blobs", "sha256", (await rootDigest()).slice("sha256:".length)), "latin1"));
+  });
+
+  it("Should write the marker and first-seen.json into the tree after publishing", async () => {
+    await demoTree();
+    await publishLocally();
+    expect((await readJson(join(tree, "frontdoor", "generation"))).generation).toBe(1);
+    expect((await readJson(join(tree, "frontdoor", "first-seen.json")))[await rootDigest()]).toBe(1);
+  });
+
+  it("Should give a second publication the next generation and keep the first-seen generation", async () => {
+    await demoTree();
+    await publishLocally();
+    expect(await publishLocally()).toBe(2);
+    expect((await readJson(join(tree, "frontdoor", "first-seen.json")))[await rootDigest()]).toBe(1);
+  });
+
+  it("Should continue from the namespace's generation when the tree has no marker", async () => {
+    await demoTree();
+    await publishLocally();
+    await rm(join(tree, "frontdoor"), { recursive: true });
+    expect(await publishLocally()).toBe(2);
+  });
+
+  it("Should continue from the tree's marker when the namespace is behind", async () => {
+    await demoTree();
+    await publishLocally();
+    await writeFile(join(tree, "frontdoor", "generation"), '{"generation":7,"published":"2026-11-27T00:00:00Z"}\n');
+    expect(await publishLocally()).toBe(8);
+  });
+
+  it("Should write dry-run bulk files that wrangler kv bulk put loads into the same entries", async () => {
+    await demoTree();
+    const bulk = join(dir.path, "bulk");
+    expect((await runCli(["publish", tree, "--remote", "--namespace-id", NAMESPACE_ID, "--dry-run", bulk])).code).toBe(0);
+    expect(await readdir(bulk)).toEqual(["1-content.json", "2-pointers.json", "3-publication.json"]);
+    for (const file of await readdir(bulk)) {
+      const result = await run(WRANGLER, ["kv", "bulk", "put", join(bulk, file), "--binding", "REGISTRY", "--local", "--persist-to", persist]);
+      expect(result.code, result.stderr).toBe(0);
+    }
+    const target = new LocalKvTarget(persist, await localNamespaceId());
+    try {
+      const kv = await target.kv();
+      const { value, metadata } = await kv.getWithMetadata(keys.tag("demo/hello", "latest"), "arrayBuffer");
+      expect(Buffer.from(value!)).toEqual(await readFile(join(tree, "blobs", "sha256", (await rootDigest()).slice("sha256:".length))));
+      expect(metadata).toMatchObject({ digest: await rootDigest() });
+    } finally {
+      await target.close();
+    }
+  });
+
+  it("Should leave the tree untouched on a dry run", async () => {
+    await demoTree();
+    await runCli(["publish", tree, "--remote", "--namespace-id", NAMESPACE_ID, "--dry-run", join(dir.path, "bulk")]);
+    await expect(readdir(join(tree, "frontdoor"))).rejects.toThrow();
+  });
+});
+
+describe("frontdoor mirrors load", () => {
+  it("Should exit 1 naming the file and line of a bad entry and write nothing", async () => {
+    const file = join(dir.path, "mirrors.toml");
+    const example = await readFile(join(PROJECT, "mirrors.example.toml"), "utf8");
+    await writeFile(file, example.replace('netblocks = ["192.0.2.0/24"', 'netblocks = ["192.0.2.9/24"'));
+    const bulk = join(dir.path, "bulk");
+    const result = await runCli(["mirrors", "load", file, "--remote", "--namespace-id", NAMESPACE_ID, "--dry-run", bulk]);
+    const line = example.split("\n").findIndex((text) => text.startsWith('netblocks = ["192.0.2.0/24"')) + 1;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${file}:${line}: mirror[0].netblocks[0]`);
+    await expect(readdir(bulk)).rejects.toThrow();
+  });
+
+  it("Should write the mirror table with its version as metadata to local KV", async () => {
+    const result = await runCli(["mirrors", "load", join(PROJECT, "mirrors.example.toml"), "--local", persist]);
+    expect(result.code, result.stderr).toBe(0);
+    const target = new LocalKvTarget(persist, await localNamespaceId());
+    try {
+      const kv = await target.kv();
+      const { value, metadata } = await kv.getWithMetadata<{ version: string; mirrors: unknown[] }, { version: string }>(keys.mirrors(), "json");
+      expect(metadata).toEqual({ version: value?.version });
+      expect(value?.mirrors).toHaveLength(3);
+    } finally {
+      await target.close();
+    }
+  });
+});

@@ -1,0 +1,37 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FsLayout } from "../../../scripts/lib/fs-layout";
+import { computeDigest } from "../../../src/oci/reference";
+import { withTempDir } from "./run-cli";
+
+let dir: Awaited<ReturnType<typeof withTempDir>>;
+beforeEach(async () => {
+  dir = await withTempDir();
+});
+afterEach(async () => {
+  await dir.remove();
+});
+
+describe("FsLayout", () => {
+  it("Should hash a file to the digest of its bytes", async () => {
+    const bytes = new Uint8Array(200_000).map((_, i) => (i * 31) & 0xff);
+    await mkdir(join(dir.path, "blobs", "sha256"), { recursive: true });
+    await writeFile(join(dir.path, "blobs", "sha256", "x"), bytes);
+    expect(await new FsLayout(dir.path).hashFile("blobs/sha256/x", "sha512")).toEqual({ digest: await computeDigest(bytes, "sha512"), size: bytes.byteLength });
+  });
+
+  it("Should answer null for a file that does not exist", async () => {
+    expect(await new FsLayout(dir.path).readFile("blobs/sha256/missing")).toBeNull();
+  });
+
+  it("Should refuse a path that leaves the tree", async () => {
+    await expect(new FsLayout(dir.path).readFile("../outside")).rejects.toThrow("outside the tree");
+  });
+
+  it("Should write a file atomically, creating its folder", async () => {
+    const tree = new FsLayout(dir.path);
+    await tree.writeFileAtomic("frontdoor/generation", "{}");
+    expect(new TextDecoder().decode((await tree.readFile("frontdoor/generation"))!)).toBe("{}");
+  });
+});

@@ -1,0 +1,158 @@
+import { readFile } from "node:fs/promises";
+import { describe, expect, it } from "vitest";
+import { MirrorConfigError, parseMirrorConfig } from "../../../scripts/lib/mirrors-config";
+
+const EXAMPLE = new URL("../../../mirrors.example.toml", import.meta.url);
+
+const MINIMAL = `[origin]
+base_url = "https://origin.example.org/tree"
+
+[[mirror]]
+id = "one"
+base_url = "https://one.example.net/oci"
+country = "DE"
+continent = "EU"
+bandwidth = 1
+
+[[mirror]]
+id = "two"
+base_url = "https://two.example.net/oci"
+country = "FR"
+continent = "EU"
+bandwidth = 2
+`;
+
+/** MINIMAL with one line of the second mirror replaced or added; that mirror's table starts on line 11. */
+function withSecondMirrorLine(line: string): string {
+  const lines = MINIMAL.trimEnd().split("\n");
+  const key = line.split("=")[0]!.trim();
+  const at = lines.findIndex((text, i) => i >= 10 && text.startsWith(`${key} =`));
+  if (at >= 0) lines[at] = line;
+  else lines.push(line);
+  return `${lines.join("\n")}\n`;
+}
+
+async function configError(text: string): Promise<MirrorConfigError> {
+  const error = await parseMirrorConfig(text, "m.toml").catch((caught: unknown) => caught);
+  expect(error).toBeInstanceOf(MirrorConfigError);
+  return error as MirrorConfigError;
+}
+
+describe("parseMirrorConfig", () => {
+  it("Should load every mirror of mirrors.example.toml", async () => {
+    const table = await parseMirrorConfig(await readFile(EXAMPLE, "utf8"));
+    expect(table.mirrors.map((mirror) => mirror.id)).toEqual(["fra-1", "us-east", "campus"]);
+  });
+
+  it("Should carry every field of a full entry into the table", async () => {
+    const table = await parseMirrorConfig(await readFile(EXAMPLE, "utf8"));
+    expect(table.mirrors[0]).toEqual({
+      id: "fra-1",
+      baseUrl: "https://mirror.example.net/oci",
+      country: "DE",
+      continent: "EU",
+      latitude: 50.11,
+      longitude: 8.68,
+      asns: [64500, 64501],
+      netblocks: ["192.0.2.0/24", "2001:db8::/32"],
+      bandwidth: 10,
+      private: false,
+      enabled: true,
+    });
+  });
+
+  it("Should give omitted optional fields their defaults", async () => {
+    const { mirrors } = await parseMirrorConfig(MINIMAL);
+    expect(mirrors[0]).toMatchObject({ asns: [], netblocks: [], private: false, enabled: true });
+    expect(mirrors[0]).not.toHaveProperty("latitude");
+  });
+
+  it("Should strip the trailing slash of a base URL", async () => {
+    const { mirrors } = await parseMirrorConfig(withSecondMirrorLine('base_url = "https://two.example.net/oci//"'));
+    expect(mirrors[1]!.baseUrl).toBe("https://two.example.net/oci");
+  });
+
+  it("Should store country codes upper case", async () => {
+    const { mirrors } = await parseMirrorConfig(withSecondMirrorLine('country = "fr"'));
+    expect(mirrors[1]!.country).toBe("FR");
+  });
+
+  it("Should read the origin", async () => {
+    expect((await parseMirrorConfig(MINIMAL)).origin).toEqual({ baseUrl: "https://origin.example.org/tree" });
+  });
+
+  it("Should allow a file without an origin", async () => {
+    expect((await parseMirrorConfig(MINIMAL.replace('[origin]\nbase_url = "https://origin.example.org/tree"\n', ""))).origin).toBeNull();
+  });
+
+  it("Should keep the version while the content is the same", async () => {
+    const [a, b] = await Promise.all([parseMirrorConfig(MINIMAL), parseMirrorConfig(`# a comment\n${MINIMAL}`)]);
+    expect(a.version).toBe(b.version);
+  });
+
+  it("Should change the version when the content changes", async () => {
+    const [a, b] = await Promise.all([parseMirrorConfig(MINIMAL), parseMirrorConfig(withSecondMirrorLine("bandwidth = 3"))]);
+    expect(a.version).not.toBe(b.version);
+  });
+
+  it("Should name the line of a TOML syntax error", async () => {
+    const error = await configError(MINIMAL.replace('id = "two"', 'id = "two'));
+    expect(error.issues[0]!.line).toBe(12);
+    expect(error.message).toMatch(/^m\.toml:12: TOML syntax error/);
+  });
+
+  it("Should name the line of an invalid netblock in the second mirror", async () => {
+    const error = await configError(withSecondMirrorLine('netblocks = ["10.0.0.0/8", "10.1.2.3/16"]'));
+    expect(error.issues).toEqual([{ line: 17, message: expect.stringContaining('mirror[1].netblocks[1]: "10.1.2.3/16" has bits set') }]);
+  });
+
+  it("Should refuse an IPv6 netblock with a prefix longer than 128", async () => {
+    const error = await configError(withSecondMirrorLine('netblocks = ["2001:db8::/129"]'));
+    expect(error.message).toContain("invalid prefix length");
+  });
+
+  it("Should name the line of a repeated mirror id", async () => {
+    const error = await configError(MINIMAL.replace('id = "two"', 'id = "one"'));
+    expect(error.issues).toEqual([{ line: 12, message: 'mirror[1].id: mirror id "one" is used twice' }]);
+  });
+
+  it("Should refuse a base URL with credentials", async () => {
+    const error = await configError(withSecondMirrorLine('base_url = "https://user:secret@two.example.net/oci"'));
+    expect(error.issues[0]).toEqual({ line: 13, message: expect.stringContaining("must not carry credentials") });
+  });
+
+  it("Should refuse a base URL with a query", async () => {
+    expect((await configError(withSecondMirrorLine('base_url = "https://two.example.net/oci?x=1"'))).message).toContain("must not have a query or fragment");
+  });
+
+  it("Should refuse a base URL that is not http or https", async () => {
+    expect((await configError(withSecondMirrorLine('base_url = "ftp://two.example.net/oci"'))).message).toContain("must use http or https");
+  });
+
+  it("Should refuse a bandwidth of zero", async () => {
+    const error = await configError(withSecondMirrorLine("bandwidth = 0"));
+    expect(error.issues[0]!.line).toBe(16);
+  });
+
+  it("Should refuse an unknown continent", async () => {
+    expect((await configError(withSecondMirrorLine('continent = "XX"'))).issues[0]!.line).toBe(15);
+  });
+
+  it("Should refuse a latitude without a longitude", async () => {
+    expect((await configError(withSecondMirrorLine("latitude = 48.8"))).message).toContain("latitude and longitude go together");
+  });
+
+  it("Should name the line of an unknown key", async () => {
+    const error = await configError(withSecondMirrorLine('colour = "red"'));
+    expect(error.issues).toEqual([{ line: 17, message: expect.stringContaining('"colour"') }]);
+  });
+
+  it("Should refuse the reserved id origin", async () => {
+    expect((await configError(MINIMAL.replace('id = "two"', 'id = "origin"'))).message).toContain("reserved");
+  });
+
+  it("Should report every problem of the file at once", async () => {
+    const error = await configError(withSecondMirrorLine("bandwidth = -1").replace('country = "DE"', 'country = "Germany"'));
+    expect(error.issues.map((issue) => issue.line)).toEqual([7, 16]);
+  });
+});

@@ -1,0 +1,354 @@
+import { describe, expect, it } from "vitest";
+import { MEDIA_TYPES } from "../../../src/oci/media-types";
+import { computeDigest } from "../../../src/oci/reference";
+import { blobPath, LAYOUT_FILES, MemoryLayout, OCI_LAYOUT_VERSION } from "../../../src/publish/layout";
+import { planPublication, PublishError, type PublicationPlan } from "../../../src/publish/plan";
+import { keys } from "../../../src/store/keys";
+import { addImage, demo, demoParts, named, rootDescriptor, writeIndex } from "./layouts";
+
+const PUBLISHED = "2026-11-27T12:00:00Z";
+const decoder = new TextDecoder();
+
+function plan(layout: MemoryLayout, generation = 1): Promise<PublicationPlan> {
+  return planPublication(layout, { generation, published: PUBLISHED });
+}
+
+async function planError(layout: MemoryLayout): Promise<PublishError> {
+  const error = await plan(layout).catch((caught: unknown) => caught);
+  expect(error).toBeInstanceOf(PublishError);
+  return error as PublishError;
+}
+
+function valueOf(writes: PublicationPlan["content"], key: string) {
+  const write = writes.find((entry) => entry.key === key);
+  if (write === undefined) throw new Error(`no write for ${key}`);
+  return write;
+}
+
+function json(write: { value: string | Uint8Array }) {
+  return JSON.parse(typeof write.value === "string" ? write.value : decoder.decode(write.value));
+}
+
+describe("planPublication of the demo image", () => {
+  it("Should count one repository, one tag, three manifests and five blobs (a shared layer, two own layers, two configs)", async () => {
+    const { summary } = await plan(await demo());
+    expect(summary).toMatchObject({ repositories: 1, tags: 1, manifests: 3, blobs: 5 });
+  });
+
+  it("Should count the bytes of the distinct configs and layers", async () => {
+    const layout = await demo();
+    const { summary } = await plan(layout);
+    const manifestSizes = (await demoParts(layout)).manifests.reduce((sum, m) => sum + m.size, (await rootDescriptor(layout)).size);
+    const blobBytes = layout
+      .files()
+      .filter(([path]) => path.startsWith("blobs/"))
+      .reduce((sum, [, content]) => sum + content.byteLength, 0);
+    expect(summary.bytes).toBe(blobBytes - manifestSizes);
+  });
+
+  it("Should write the tag with the index bytes and its digest, media type and generation as metadata", async () => {
+    const layout = await demo();
+    const root = await rootDescriptor(layout);
+    const write = valueOf((await plan(layout, 3)).pointers, keys.tag("demo/hello", "latest"));
+    expect(write.value).toEqual(await layout.readFile(blobPath(root.digest)));
+    expect(write.metadata).toEqual({ digest: root.digest, mediaType: MEDIA_TYPES.ociIndex, generation: 3 });
+  });
+
+  it("Should write every manifest of the image under its digest", async () => {
+    const layout = await demo();
+    const { root, manifests } = await demoParts(layout);
+    const { content } = await plan(layout);
+    for (const descriptor of [root, ...manifests]) {
+      expect(valueOf(content, keys.manifest("demo/hello", descriptor.digest)).metadata).toMatchObject({ digest: descriptor.digest, mediaType: descriptor.mediaType });
+    }
+  });
+
+  it("Should write a blob record with size, generation and media type for a layer", async () => {
+    const layout = await demo();
+    const { layers } = await demoParts(layout);
+    const write = valueOf((await plan(layout, 2)).content, keys.blob("demo/hello", layers[0]!.digest));
+    expect(json(write)).toEqual({ size: layers[0]!.size, generation: 2, mediaType: MEDIA_TYPES.ociLayerGzip });
+  });
+
+  it("Should write the tag list and the catalog", async () => {
+    const { pointers } = await plan(await demo());
+    expect(json(valueOf(pointers, keys.tagList("demo/hello")))).toEqual(["latest"]);
+    expect(json(valueOf(pointers, keys.catalog()))).toEqual(["demo/hello"]);
+  });
+
+  it("Should put no tag among the content writes", async () => {
+    const { content } = await plan(await demo());
+    expect(content.filter((write) => write.key.startsWith("tag"))).toEqual([]);
+  });
+
+  it("Should end the pointers with generation:<n> and then publication", async () => {
+    const { pointers } = await plan(await demo(), 4);
+    expect(pointers.slice(-2).map((write) => write.key)).toEqual([keys.generation(4), keys.publication()]);
+  });
+
+  it("Should record the publication with a sample of blobs new in its generation", async () => {
+    const layout = await demo();
+    const { root, manifests } = await demoParts(layout);
+    const publication = json(valueOf((await plan(layout, 5)).pointers, keys.publication()));
+    expect(publication.generation).toBe(5);
+    expect(publication.published).toBe(PUBLISHED);
+    const manifestDigests = new Set<string>([root, ...manifests].map((d) => d.digest));
+    const known = new Map(
+      layout
+        .files()
+        .filter(([path]) => path.startsWith("blobs/"))
+        .map(([path, content]) => [path.replace("blobs/sha256/", "sha256:"), content.byteLength] as const)
+        .filter(([digest]) => !manifestDigests.has(digest)),
+    );
+    expect(publication.sample.length).toBeGreaterThan(0);
+    for (const entry of publication.sample) expect(known.get(entry.digest)).toBe(entry.size);
+  });
+
+  it("Should write the marker as JSON with the generation and the publication time", async () => {
+    const { marker } = await plan(await demo(), 6);
+    expect(JSON.parse(decoder.decode(marker))).toEqual({ generation: 6, published: PUBLISHED });
+  });
+
+  it("Should list every manifest and blob of the tree in firstSeen", async () => {
+    const layout = await demo();
+    const { firstSeen } = await plan(layout, 2);
+    const digests = layout
+      .files()
+      .filter(([path]) => path.startsWith("blobs/"))
+      .map(([path]) => path.replace("blobs/sha256/", "sha256:"));
+    expect(firstSeen).toEqual(Object.fromEntries(digests.map((digest) => [digest, 2])));
+  });
+});
+
+describe("planPublication across generations", () => {
+  it("Should keep the generation recorded in first-seen.json for content already published", async () => {
+    const layout = await demo();
+    layout.writeFile(LAYOUT_FILES.firstSeen, JSON.stringify((await plan(layout, 1)).firstSeen));
+    const root = await rootDescriptor(layout);
+    expect(valueOf((await plan(layout, 2)).content, keys.manifest("demo/hello", root.digest)).metadata).toMatchObject({ generation: 1 });
+  });
+
+  it("Should give content new in this publication this generation", async () => {
+    const layout = await demo();
+    layout.writeFile(LAYOUT_FILES.firstSeen, JSON.stringify((await plan(layout, 1)).firstSeen));
+    const changed = await demo({ message: "second" });
+    for (const [path, content] of changed.files()) if (path !== LAYOUT_FILES.firstSeen) layout.writeFile(path, content);
+    const { layers } = await demoParts(changed);
+    const { content, firstSeen } = await plan(layout, 2);
+    expect(json(valueOf(content, keys.blob("demo/hello", layers[0]!.digest))).generation).toBe(1);
+    expect(json(valueOf(content, keys.blob("demo/hello", layers[1]!.digest))).generation).toBe(2);
+    expect(firstSeen[layers[1]!.digest]).toBe(2);
+  });
+
+  it("Should sample only blobs new in this generation", async () => {
+    const layout = await demo();
+    layout.writeFile(LAYOUT_FILES.firstSeen, JSON.stringify((await plan(layout, 1)).firstSeen));
+    const publication = json(valueOf((await plan(layout, 2)).pointers, keys.publication()));
+    expect(publication.sample).toEqual([]);
+  });
+
+  it("Should drop first-seen entries of content no longer in the tree", async () => {
+    const layout = await demo();
+    const stale = `sha256:${"ab".repeat(32)}`;
+    layout.writeFile(LAYOUT_FILES.firstSeen, JSON.stringify({ [stale]: 1 }));
+    expect(Object.keys((await plan(layout, 2)).firstSeen)).not.toContain(stale);
+  });
+
+  it("Should reject a first-seen generation later than this publication's", async () => {
+    const layout = await demo();
+    const { root } = await demoParts(layout);
+    layout.writeFile(LAYOUT_FILES.firstSeen, JSON.stringify({ [root.digest]: 9 }));
+    expect((await planError(layout)).code).toBe("LAYOUT_INVALID");
+  });
+});
+
+describe("planPublication of a broken tree", () => {
+  it("Should name the missing layer's path with BLOB_MISSING", async () => {
+    const layout = await demo();
+    const { layers } = await demoParts(layout);
+    layout.deleteFile(blobPath(layers[1]!.digest));
+    const error = await planError(layout);
+    expect(error.code).toBe("BLOB_MISSING");
+    expect(error.path).toBe(blobPath(layers[1]!.digest));
+    expect(error.message).toContain(layers[1]!.digest);
+  });
+
+  it("Should report DIGEST_MISMATCH for a layer whose bytes were changed in place", async () => {
+    const layout = await demo();
+    const { layers } = await demoParts(layout);
+    const tampered = (await layout.readFile(blobPath(layers[0]!.digest)))!.slice();
+    const at = tampered.length - 10;
+    tampered[at] = tampered[at]! ^ 0xff;
+    layout.writeFile(blobPath(layers[0]!.digest), tampered);
+    const error = await planError(layout);
+    expect(error.code).toBe("DIGEST_MISMATCH");
+    expect(error.digest).toBe(layers[0]!.digest);
+  });
+
+  it("Should report SIZE_MISMATCH for a truncated config", async () => {
+    const layout = await demo();
+    const { config } = await demoParts(layout);
+    layout.writeFile(blobPath(config.digest), (await layout.readFile(blobPath(config.digest)))!.subarray(1));
+    const error = await planError(layout);
+    expect(error.code).toBe("SIZE_MISMATCH");
+    expect(error.message).toContain(blobPath(config.digest));
+  });
+
+  it("Should report DIGEST_MISMATCH for a tampered manifest", async () => {
+    const layout = await demo();
+    const { manifests } = await demoParts(layout);
+    const bytes = (await layout.readFile(blobPath(manifests[1]!.digest)))!.slice();
+    bytes[bytes.length - 2] = 0x20;
+    layout.writeFile(blobPath(manifests[1]!.digest), bytes);
+    expect((await planError(layout)).code).toBe("DIGEST_MISMATCH");
+  });
+
+  it("Should report REF_INVALID for a ref name with an invalid repository", async () => {
+    const layout = await demo();
+    writeIndex(layout, [named(await rootDescriptor(layout), "Demo/Hello:latest")]);
+    const error = await planError(layout);
+    expect(error.code).toBe("REF_INVALID");
+    expect(error.message).toContain("Demo/Hello:latest");
+  });
+
+  it("Should report REF_INVALID for a ref name with an invalid tag", async () => {
+    const layout = await demo();
+    writeIndex(layout, [named(await rootDescriptor(layout), "demo/hello:-bad")]);
+    expect((await planError(layout)).code).toBe("REF_INVALID");
+  });
+
+  it("Should report REF_INVALID for an index.json entry without a ref name", async () => {
+    const layout = await demo();
+    const { annotations: _annotations, ...unnamed } = await rootDescriptor(layout);
+    writeIndex(layout, [unnamed]);
+    const error = await planError(layout);
+    expect(error.code).toBe("REF_INVALID");
+    expect(error.message).toContain("manifests[0]");
+  });
+
+  it("Should report REF_INVALID for a ref named twice", async () => {
+    const layout = await demo();
+    const root = await rootDescriptor(layout);
+    writeIndex(layout, [root, root]);
+    expect((await planError(layout)).code).toBe("REF_INVALID");
+  });
+
+  it("Should report MEDIA_TYPE_UNKNOWN for a ref that is not a manifest", async () => {
+    const layout = await demo();
+    const { config } = await demoParts(layout);
+    writeIndex(layout, [named(config, "demo/hello:config")]);
+    const error = await planError(layout);
+    expect(error.code).toBe("MEDIA_TYPE_UNKNOWN");
+    expect(error.message).toContain(MEDIA_TYPES.ociConfig);
+  });
+
+  it("Should report LAYOUT_INVALID when oci-layout is missing", async () => {
+    const layout = await demo();
+    layout.deleteFile(LAYOUT_FILES.ociLayout);
+    const error = await planError(layout);
+    expect(error.code).toBe("LAYOUT_INVALID");
+    expect(error.path).toBe(LAYOUT_FILES.ociLayout);
+  });
+
+  it("Should report LAYOUT_INVALID when index.json is not JSON", async () => {
+    const layout = await demo();
+    layout.writeFile(LAYOUT_FILES.index, "{");
+    const error = await planError(layout);
+    expect(error.code).toBe("LAYOUT_INVALID");
+    expect(error.path).toBe(LAYOUT_FILES.index);
+  });
+
+  it("Should report DESCRIPTOR_INVALID for a digest of an unsupported algorithm", async () => {
+    const layout = await demo();
+    writeIndex(layout, [named({ ...(await rootDescriptor(layout)), digest: `md5:${"0".repeat(32)}` as never }, "demo/hello:latest")]);
+    expect((await planError(layout)).code).toBe("DESCRIPTOR_INVALID");
+  });
+
+  it("Should report MANIFEST_INVALID when a manifest's own mediaType contradicts its descriptor", async () => {
+    const layout = new MemoryLayout();
+    layout.writeFile(LAYOUT_FILES.ociLayout, JSON.stringify(OCI_LAYOUT_VERSION));
+    const image = await addImage(layout, "contradiction");
+    writeIndex(layout, [named({ ...image, mediaType: MEDIA_TYPES.dockerManifest }, "demo/mixed:v1")]);
+    expect((await planError(layout)).code).toBe("MANIFEST_INVALID");
+  });
+});
+
+describe("planPublication of other content", () => {
+  async function emptyLayout(): Promise<MemoryLayout> {
+    const layout = new MemoryLayout();
+    layout.writeFile(LAYOUT_FILES.ociLayout, JSON.stringify(OCI_LAYOUT_VERSION));
+    return layout;
+  }
+
+  it("Should accept Docker schema 2 manifests and manifest lists", async () => {
+    const layout = await emptyLayout();
+    const image = await addImage(layout, "docker", { manifestType: MEDIA_TYPES.dockerManifest, configType: "application/vnd.docker.container.image.v1+json" });
+    const list = await layout.addJsonBlob({ schemaVersion: 2, mediaType: MEDIA_TYPES.dockerManifestList, manifests: [image] }, MEDIA_TYPES.dockerManifestList);
+    writeIndex(layout, [named(list, "library/busybox:1")]);
+    const write = valueOf((await plan(layout)).pointers, keys.tag("library/busybox", "1"));
+    expect(write.metadata).toMatchObject({ digest: list.digest, mediaType: MEDIA_TYPES.dockerManifestList });
+  });
+
+  it("Should verify a blob named by a sha512 digest", async () => {
+    const layout = await emptyLayout();
+    const bytes = new TextEncoder().encode("sha512 layer");
+    const digest = await computeDigest(bytes, "sha512");
+    layout.writeFile(blobPath(digest), bytes);
+    const config = await layout.addJsonBlob({ architecture: "amd64", os: "linux" }, MEDIA_TYPES.ociConfig);
+    const image = await layout.addJsonBlob(
+      { schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config, layers: [{ mediaType: MEDIA_TYPES.ociLayerGzip, digest, size: bytes.byteLength }] },
+      MEDIA_TYPES.ociManifest,
+    );
+    writeIndex(layout, [named(image, "demo/long:v1")]);
+    expect(json(valueOf((await plan(layout)).content, keys.blob("demo/long", digest))).size).toBe(bytes.byteLength);
+  });
+
+  it("Should report DIGEST_MISMATCH for a tampered sha512 blob", async () => {
+    const layout = await emptyLayout();
+    const bytes = new TextEncoder().encode("sha512 layer");
+    const digest = await computeDigest(bytes, "sha512");
+    layout.writeFile(blobPath(digest), new TextEncoder().encode("sha512 LAYER"));
+    const config = await layout.addJsonBlob({ architecture: "amd64", os: "linux" }, MEDIA_TYPES.ociConfig);
+    const image = await layout.addJsonBlob(
+      { schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config, layers: [{ mediaType: MEDIA_TYPES.ociLayerGzip, digest, size: bytes.byteLength }] },
+      MEDIA_TYPES.ociManifest,
+    );
+    writeIndex(layout, [named(image, "demo/long:v1")]);
+    expect((await planError(layout)).code).toBe("DIGEST_MISMATCH");
+  });
+
+  it("Should record a manifest with a subject as a referrer of that subject", async () => {
+    const layout = await emptyLayout();
+    const image = await addImage(layout, "subject");
+    const signature = await addImage(layout, "signature", { subject: image, artifactType: "application/vnd.example.signature" });
+    writeIndex(layout, [named(image, "demo/signed:v1"), named(signature, "demo/signed:v1.sig")]);
+    const referrers = json(valueOf((await plan(layout)).content, keys.referrers("demo/signed", image.digest)));
+    expect(referrers).toEqual([{ mediaType: MEDIA_TYPES.ociManifest, digest: signature.digest, size: signature.size, artifactType: "application/vnd.example.signature" }]);
+  });
+
+  it("Should use the config's media type as a referrer's artifactType when the manifest has none", async () => {
+    const layout = await emptyLayout();
+    const image = await addImage(layout, "subject");
+    const sbom = await addImage(layout, "sbom", { subject: image, configType: "application/vnd.example.sbom.config+json" });
+    writeIndex(layout, [named(image, "demo/signed:v1"), named(sbom, "demo/signed:sbom")]);
+    const [referrer] = json(valueOf((await plan(layout)).content, keys.referrers("demo/signed", image.digest)));
+    expect(referrer.artifactType).toBe("application/vnd.example.sbom.config+json");
+  });
+
+  it("Should write a blob shared by two repositories once per repository", async () => {
+    const layout = await emptyLayout();
+    const image = await addImage(layout, "shared");
+    writeIndex(layout, [named(image, "team-a/app:v1"), named(image, "team-b/app:v1")]);
+    const { content, summary } = await plan(layout);
+    const blobKeys = content.filter((write) => write.key.startsWith("blob:")).map((write) => write.key.split("@")[0]);
+    expect(blobKeys).toEqual(["blob:team-a/app", "blob:team-a/app", "blob:team-a/app", "blob:team-b/app", "blob:team-b/app", "blob:team-b/app"]);
+    expect(summary).toMatchObject({ repositories: 2, tags: 2, manifests: 1, blobs: 2 });
+  });
+
+  it("Should list a repository's tags sorted", async () => {
+    const layout = await emptyLayout();
+    const image = await addImage(layout, "tags");
+    writeIndex(layout, [named(image, "demo/tags:v2"), named(image, "demo/tags:latest"), named(image, "demo/tags:V1")]);
+    expect(json(valueOf((await plan(layout)).pointers, keys.tagList("demo/tags")))).toEqual(["V1", "latest", "v2"]);
+  });
+});
