@@ -1,0 +1,155 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "vitest";
+import { startLocalStack, type LocalStack, type LocalStackOptions } from "../../scripts/lib/local-stack";
+
+export const DEMO_REPOSITORY = "demo/hello";
+export const DEMO_TAG = "latest";
+
+/** A descriptor as image indexes and manifests hold them. */
+interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  platform?: { os: string; architecture: string };
+}
+
+export interface DemoImage {
+  /** The image index `demo/hello:latest` points at. */
+  index: Descriptor;
+  /** Every platform's image manifest. */
+  manifests: Descriptor[];
+  /** Configs and layers of every platform. */
+  blobs: Map<string, number>;
+  /** Config and layers of linux/amd64, what a pull on this machine fetches. */
+  amd64Blobs: Map<string, number>;
+  /** A layer of linux/amd64 that only that platform has. */
+  amd64OwnLayer: Descriptor;
+}
+
+/** The path of a blob in an OCI image layout, and on every mirror. */
+export function blobPath(digest: string): string {
+  const [algorithm, hex] = digest.split(":");
+  return `/blobs/${algorithm}/${hex}`;
+}
+
+async function readJson<T>(tree: string, path: string): Promise<T> {
+  return JSON.parse(await readFile(join(tree, path), "utf8")) as T;
+}
+
+/** Reads the demo image's descriptors from the published tree. */
+export async function readDemoImage(tree: string): Promise<DemoImage> {
+  const top = await readJson<{ manifests: Array<Descriptor & { annotations?: Record<string, string> }> }>(tree, "index.json");
+  const index = top.manifests.find((entry) => entry.annotations?.["org.opencontainers.image.ref.name"] === `${DEMO_REPOSITORY}:${DEMO_TAG}`);
+  if (index === undefined) throw new Error(`${tree}/index.json has no ${DEMO_REPOSITORY}:${DEMO_TAG}`);
+  const { manifests } = await readJson<{ manifests: Descriptor[] }>(tree, blobPath(index.digest));
+  const blobs = new Map<string, number>();
+  let amd64Blobs = new Map<string, number>();
+  let amd64OwnLayer: Descriptor | undefined;
+  const perPlatform = new Map<string, Descriptor[]>();
+  for (const manifest of manifests) {
+    const image = await readJson<{ config: Descriptor; layers: Descriptor[] }>(tree, blobPath(manifest.digest));
+    const parts = [image.config, ...image.layers];
+    for (const part of parts) blobs.set(part.digest, part.size);
+    perPlatform.set(manifest.platform?.architecture ?? "", image.layers);
+    if (manifest.platform?.architecture === "amd64") amd64Blobs = new Map(parts.map((part) => [part.digest, part.size]));
+  }
+  const otherLayers = new Set([...perPlatform].filter(([arch]) => arch !== "amd64").flatMap(([, layers]) => layers.map((layer) => layer.digest)));
+  amd64OwnLayer = perPlatform.get("amd64")?.find((layer) => !otherLayers.has(layer.digest));
+  if (amd64OwnLayer === undefined) throw new Error("the demo image has no layer of its own for linux/amd64");
+  return { index, manifests, blobs, amd64Blobs, amd64OwnLayer };
+}
+
+/** A started stack, the demo image it serves, and a scratch directory; all removed by `close()`. */
+export interface E2eContext {
+  stack: LocalStack;
+  demo: DemoImage;
+  /** A scratch directory for client state. */
+  scratch: string;
+  /** `127.0.0.1:<port>/demo/hello:latest` */
+  image: string;
+  close(): Promise<void>;
+}
+
+/** Starts a local stack on free ports in a temporary state directory. */
+export async function startE2eStack(options: LocalStackOptions = {}): Promise<E2eContext> {
+  const scratch = await mkdtemp(join(tmpdir(), "frontdoor-e2e-"));
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack({ stateDir: join(scratch, "state"), port: 0, crawlIntervalMs: 0, ...options });
+  } catch (error) {
+    await rm(scratch, { recursive: true, force: true });
+    throw error;
+  }
+  const demo = await readDemoImage(stack.tree);
+  return {
+    stack,
+    demo,
+    scratch,
+    image: `${stack.registry}/${DEMO_REPOSITORY}:${DEMO_TAG}`,
+    close: async () => {
+      await stack.stop();
+      await rm(scratch, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Every blob GET the front door answered, from its request log. */
+export function frontDoorBlobRequests(stack: LocalStack): Array<{ method: string; path: string; status: number; mirror: unknown }> {
+  return stack
+    .workerLog()
+    .map((line) => line.json)
+    .filter((json): json is Record<string, unknown> => json !== null && typeof json.path === "string" && /\/blobs\/[a-z0-9]+:[a-f0-9]+$/.test(json.path))
+    .map((json) => ({ method: String(json.method), path: String(json.path), status: Number(json.status), mirror: json.mirror }));
+}
+
+/** Body bytes the origin and the mirrors sent for a blob in successful GETs, and which servers sent them. */
+export function staticServerBytes(stack: LocalStack, digest: string): { bytes: number; servers: string[] } {
+  let bytes = 0;
+  const servers = new Set<string>();
+  for (const [id, entries] of Object.entries(stack.accessLogs())) {
+    for (const entry of entries) {
+      if (entry.method === "GET" && entry.path === blobPath(digest) && (entry.status === 200 || entry.status === 206)) {
+        bytes += entry.bytes;
+        servers.add(id);
+      }
+    }
+  }
+  return { bytes, servers: [...servers] };
+}
+
+/**
+ * The transfer rule of the front door: every blob GET it saw was answered with a redirect (no blob byte
+ * from the front door), and every byte of each blob in `expected` came from the origin or a mirror.
+ */
+export function expectBlobsServedByStaticServers(stack: LocalStack, expected: Map<string, number>): void {
+  const requests = frontDoorBlobRequests(stack).filter((request) => request.method === "GET");
+  expect(requests.length).toBeGreaterThanOrEqual(expected.size);
+  for (const request of requests) expect(request.status, `${request.method} ${request.path}`).toBe(307);
+  for (const [digest, size] of expected) {
+    expect(requests.some((request) => request.path.endsWith(`/blobs/${digest}`)), `front door redirect for ${digest}`).toBe(true);
+    expect(staticServerBytes(stack, digest).bytes, `bytes of ${digest} from the origin or a mirror`).toBeGreaterThanOrEqual(size);
+  }
+}
+
+/** Makes the origin and every mirror serve `digest` with one byte flipped: same size, wrong digest. */
+export async function tamperEverywhere(stack: LocalStack, digest: string): Promise<void> {
+  const bytes = new Uint8Array(await readFile(join(stack.tree, blobPath(digest))));
+  bytes[bytes.length - 1]! ^= 0xff;
+  for (const { server } of stack.servers()) server.tamper(blobPath(digest), bytes);
+}
+
+/** Undoes `tamperEverywhere`. */
+export function restoreEverywhere(stack: LocalStack): void {
+  for (const { server } of stack.servers()) server.restore();
+}
+
+/** Distinct ids of the static servers that sent blob bytes: which of them the front door chose. */
+export function serversThatSentBlobs(stack: LocalStack): string[] {
+  const ids = new Set<string>();
+  for (const [id, entries] of Object.entries(stack.accessLogs())) {
+    if (entries.some((entry) => entry.method === "GET" && entry.path.startsWith("/blobs/") && entry.bytes > 0)) ids.add(id);
+  }
+  return [...ids].sort();
+}
