@@ -1,3 +1,8 @@
+import { hashWords, unitHash } from "./hash";
+import { cidrContains, clientNetwork, parseCidr, parseIp, type IpAddress } from "./ip";
+import { isCoordinate, unitVector } from "./geo";
+import { firstPointAt } from "./ring";
+import { netblockMembers, ringFor, selectionIndex, type SelectionIndex } from "./selection-index";
 import type { CrawlState, Mirror, MirrorTable } from "./types";
 
 /** Where a client is, as far as the edge can tell. */
@@ -10,6 +15,7 @@ export interface ClientLocation {
   longitude: number | null;
 }
 
+/** Tiers, best first; "origin" marks the origin, listed after every mirror. */
 export type Tier = "netblock" | "asn" | "country" | "continent" | "world" | "origin";
 export type ExclusionReason = "disabled" | "down" | "stale" | "private" | "unchecked";
 
@@ -23,6 +29,7 @@ export interface ChosenMirror {
 
 export interface Selection {
   chosen: ChosenMirror[];
+  /** Filled only when the request asks to `explain`. */
   excluded: Array<{ id: string; reason: ExclusionReason }>;
 }
 
@@ -31,31 +38,217 @@ export interface SelectionRequest {
   /** Generation the requested content was first published in. */
   generation: number;
   repository: string;
-  /** Most mirrors to return, the origin not counted. */
+  /** Most mirrors to return, the origin not counted (setting `mirrorListCap`). */
   limit: number;
+  /** Also list every mirror that was ruled out, with its reason (debug view; costs a pass over the table). */
+  explain?: boolean;
 }
 
-function exclusionReason(mirror: Mirror, crawl: CrawlState, generation: number): ExclusionReason | null {
-  if (!mirror.enabled) return "disabled";
-  if (mirror.private) return "private";
-  const health = crawl[mirror.id];
-  if (health === undefined || health.generation < 0) return "unchecked";
-  if (health.down) return "down";
-  if (health.generation < generation) return "stale";
-  return null;
+/** A list shorter than this is filled from wider tiers (issue 3: "at least five where that many qualify"). */
+export const MINIMUM_LIST = 5;
+
+/** One selection's working state over a shared index. */
+interface Pass {
+  index: SelectionIndex;
+  generation: number;
+  key1: number;
+  key2: number;
+  epoch: number;
+  picked: number[];
+  tiers: Tier[];
 }
 
-/** Orders the mirrors that can serve content of `generation` for this client; the origin comes last. */
-export function selectMirrors(table: MirrorTable, crawl: CrawlState, request: SelectionRequest): Selection {
-  const chosen: ChosenMirror[] = [];
+function qualifies(pass: Pass, mirror: number): boolean {
+  return pass.index.generation[mirror]! >= pass.generation && pass.index.scratch.mark[mirror] !== pass.epoch;
+}
+
+function take(pass: Pass, mirrors: readonly number[], tier: Tier): void {
+  for (const mirror of mirrors) {
+    pass.index.scratch.mark[mirror] = pass.epoch;
+    pass.picked.push(mirror);
+    pass.tiers.push(tier);
+  }
+}
+
+/** Inserts `mirror` into a best-first list of at most `want` entries; equal scores keep the earlier entry first. */
+function insertRanked(ranked: number[], scores: number[], want: number, mirror: number, score: number): void {
+  if (ranked.includes(mirror)) return;
+  let position = ranked.length;
+  while (position > 0 && scores[position - 1]! < score) position--;
+  if (position >= want) return;
+  ranked.splice(position, 0, mirror);
+  scores.splice(position, 0, score);
+  if (ranked.length > want) {
+    ranked.pop();
+    scores.pop();
+  }
+}
+
+/**
+ * The `want` best qualifying members by weighted rendezvous hashing of the
+ * request key against each mirror id. A candidate whose score provably cannot
+ * beat the current last place is skipped before the logarithm: since
+ * -ln(u) >= 1 - u, score <= weight / (1 - u).
+ */
+function rendezvousTop(pass: Pass, lists: readonly Int32Array[], want: number): number[] {
+  const { index, key1, key2, generation: minimum, epoch } = pass;
+  const { generation, idHash1, idHash2, weight } = index;
+  const { mark } = index.scratch;
+  const ranked: number[] = [];
+  const scores: number[] = [];
+  let threshold = 0;
+  for (const list of lists) {
+    for (let j = 0; j < list.length; j++) {
+      const mirror = list[j]!;
+      if (generation[mirror]! < minimum || mark[mirror] === epoch) continue;
+      const unit = unitHash(key1, key2, idHash1[mirror]!, idHash2[mirror]!);
+      const w = weight[mirror]!;
+      if (threshold * (1 - unit) >= w) continue;
+      const score = -w / Math.log(unit);
+      if (score <= threshold) continue;
+      insertRanked(ranked, scores, want, mirror, score);
+      if (ranked.length === want) threshold = scores[want - 1]!;
+    }
+  }
+  return ranked;
+}
+
+/**
+ * The first `want` distinct qualifying mirrors clockwise from the request
+ * key's point on the tier's ring. Every point is visited at most once, so a
+ * tier whose mirrors are nearly all stale costs one pass over its points.
+ */
+function ringTop(pass: Pass, members: Int32Array, want: number): number[] {
+  const ring = ringFor(pass.index, members);
+  const ranked: number[] = [];
+  const size = ring.owners.length;
+  const start = firstPointAt(ring, Math.floor(unitHash(pass.key1, pass.key2, 0x85ebca6b, 0xc2b2ae35) * 4294967296));
+  for (let step = 0; step < size && ranked.length < want; step++) {
+    const mirror = ring.owners[(start + step) % size]!;
+    if (qualifies(pass, mirror) && !ranked.includes(mirror)) ranked.push(mirror);
+  }
+  return ranked;
+}
+
+/** Orders a geographic tier: weighted rendezvous over its members, or its ring when it has `ringThreshold` members or more. */
+function tierTop(pass: Pass, members: Int32Array, want: number): number[] {
+  if (members.length >= pass.index.ringThreshold) return ringTop(pass, members, want);
+  return rendezvousTop(pass, [members], want);
+}
+
+/** The `want` qualifying located mirrors nearest to the client: largest dot product of unit vectors. */
+function nearestTop(pass: Pass, point: { x: number; y: number; z: number }, want: number): number[] {
+  const { index } = pass;
+  const ranked: number[] = [];
+  const scores: number[] = [];
+  let threshold = -Infinity;
+  const members = index.located;
+  for (let j = 0; j < members.length; j++) {
+    const mirror = members[j]!;
+    if (!qualifies(pass, mirror)) continue;
+    const closeness = point.x * index.x[mirror]! + point.y * index.y[mirror]! + point.z * index.z[mirror]!;
+    if (ranked.length === want && closeness <= threshold) continue;
+    insertRanked(ranked, scores, want, mirror, closeness);
+    if (ranked.length === want) threshold = scores[want - 1]!;
+  }
+  return ranked;
+}
+
+const NO_LISTS: readonly Int32Array[] = [];
+
+function listOf(list: Int32Array | undefined): readonly Int32Array[] {
+  return list === undefined ? NO_LISTS : [list];
+}
+
+/** How many more to take from the next tier: the first tier that yields anything fills up to the cap, later ones up to the minimum. */
+function wanted(pass: Pass, limit: number): number {
+  return pass.picked.length === 0 ? limit : Math.min(MINIMUM_LIST, limit) - pass.picked.length;
+}
+
+function nextEpoch(index: SelectionIndex): number {
+  const { scratch } = index;
+  if (scratch.epoch === 0xffffffff) {
+    scratch.mark.fill(0);
+    scratch.epoch = 0;
+  }
+  return ++scratch.epoch;
+}
+
+function isPrivateVisible(mirror: Mirror, address: IpAddress | null, asn: number | null): boolean {
+  if (asn !== null && (mirror.asns ?? []).includes(asn)) return true;
+  if (address === null) return false;
+  return (mirror.netblocks ?? []).some((text) => {
+    const cidr = parseCidr(text);
+    return cidr !== null && cidrContains(cidr, address);
+  });
+}
+
+function exclusions(index: SelectionIndex, request: SelectionRequest, address: IpAddress | null): Selection["excluded"] {
   const excluded: Selection["excluded"] = [];
-  for (const mirror of table.mirrors) {
-    const reason = exclusionReason(mirror, crawl, request.generation);
+  for (const [i, mirror] of index.mirrors.entries()) {
+    const fixed = index.staticExclusion[i];
+    let reason: ExclusionReason | null = null;
+    if (fixed === "disabled") reason = "disabled";
+    else if (mirror.private && !isPrivateVisible(mirror, address, request.client.asn)) reason = "private";
+    else if (fixed !== null && fixed !== undefined) reason = fixed;
+    else if (index.generation[i]! < request.generation) reason = "stale";
     if (reason !== null) excluded.push({ id: mirror.id, reason });
-    else if (chosen.length < request.limit) chosen.push({ id: mirror.id, baseUrl: mirror.baseUrl, country: mirror.country, tier: "world" });
   }
-  if (table.origin !== null) {
-    chosen.push({ id: "origin", baseUrl: table.origin.baseUrl, country: table.origin.country ?? null, tier: "origin" });
+  return excluded;
+}
+
+/**
+ * Orders the mirrors that can serve content of `generation` to this client
+ * (issue 3): only enabled, up, crawled mirrors at that generation or later;
+ * tiers netblock, ASN, country, continent, world (nearest first where
+ * coordinates are known); weighted rendezvous within a tier on (client
+ * network, repository), so one pull stays on one mirror (a weighted
+ * consistent-hash ring for a geographic tier of `ringThreshold` mirrors or
+ * more; docs/selection.md). The first tier with
+ * a qualifying mirror lists up to `limit`, wider tiers fill up to five; the
+ * origin comes last. Pure and deterministic for the same inputs.
+ */
+export function selectMirrors(table: MirrorTable, crawl: CrawlState, request: SelectionRequest): Selection {
+  return selectFromIndex(selectionIndex(table, crawl), table.origin, request);
+}
+
+/** `selectMirrors` over an index already built, e.g. with a non-default ring threshold. */
+export function selectFromIndex(index: SelectionIndex, origin: MirrorTable["origin"], request: SelectionRequest): Selection {
+  const { client } = request;
+  const address = client.ip === null ? null : parseIp(client.ip);
+  const [key1, key2] = hashWords(`${clientNetwork(address)}\n${request.repository}`);
+  const pass: Pass = { index, generation: request.generation, key1, key2, epoch: nextEpoch(index), picked: [], tiers: [] };
+  const limit = Math.max(0, Math.floor(request.limit));
+
+  // Network tiers are small by nature: always rendezvous. Geographic tiers may be large: tierTop.
+  const networkTiers: Array<[Tier, () => readonly Int32Array[]]> = [
+    ["netblock", () => netblockMembers(index, address)],
+    ["asn", () => listOf(client.asn === null ? undefined : index.byAsn.get(client.asn))],
+  ];
+  for (const [tier, lists] of networkTiers) {
+    const want = wanted(pass, limit);
+    if (want > 0) take(pass, rendezvousTop(pass, lists(), want), tier);
   }
-  return { chosen, excluded };
+  const placeTiers: Array<[Tier, Int32Array | undefined]> = [
+    ["country", client.country === null ? undefined : index.byCountry.get(client.country)],
+    ["continent", client.continent === null ? undefined : index.byContinent.get(client.continent)],
+  ];
+  for (const [tier, members] of placeTiers) {
+    const want = wanted(pass, limit);
+    if (want > 0 && members !== undefined) take(pass, tierTop(pass, members, want), tier);
+  }
+  const located = isCoordinate(client.latitude, client.longitude);
+  if (wanted(pass, limit) > 0 && located) {
+    take(pass, nearestTop(pass, unitVector(client.latitude as number, client.longitude as number), wanted(pass, limit)), "world");
+  }
+  if (wanted(pass, limit) > 0) take(pass, tierTop(pass, located ? index.unlocated : index.world, wanted(pass, limit)), "world");
+
+  const chosen: ChosenMirror[] = pass.picked.map((i, position) => {
+    const mirror = index.mirrors[i]!;
+    return { id: mirror.id, baseUrl: mirror.baseUrl, country: mirror.country, tier: pass.tiers[position]! };
+  });
+  if (origin !== null) {
+    chosen.push({ id: "origin", baseUrl: origin.baseUrl, country: origin.country ?? null, tier: "origin" });
+  }
+  return { chosen, excluded: request.explain === true ? exclusions(index, request, address) : [] };
 }

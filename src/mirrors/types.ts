@@ -32,6 +32,9 @@ export interface MirrorTable {
   mirrors: Mirror[];
 }
 
+/** Why one check of a mirror failed (docs/crawler.md, "What a check is"). */
+export type CrawlFailureReason = "timeout" | "network" | "http-status" | "bad-marker" | "size-mismatch";
+
 /** What the crawler last learned about one mirror (KV key `crawl:state`, keyed by mirror id). */
 export interface MirrorHealth {
   /** Generation read from the mirror's marker file; -1 before the first successful check. */
@@ -40,7 +43,9 @@ export interface MirrorHealth {
   consecutiveFailures: number;
   lastSuccess: string | null;
   lastFailure: string | null;
-  lastFailureReason: string | null;
+  lastFailureReason: CrawlFailureReason | null;
+  /** Human-readable facts about the last failure, e.g. `HTTP 404 for the marker`. */
+  lastFailureDetail?: string | null;
   /** Milliseconds taken by the last check. */
   responseTime: number | null;
   lastChecked: string | null;

@@ -1,0 +1,235 @@
+import { isCoordinate, unitVector } from "./geo";
+import { hashWords } from "./hash";
+import { ipv4Network, ipv6Network, parseCidr, type IpAddress } from "./ip";
+import { buildRing, ringScale, type Ring } from "./ring";
+import type { CrawlState, Mirror, MirrorTable } from "./types";
+
+/** Why a mirror can serve nobody, whatever the client or content. */
+export type StaticExclusion = "disabled" | "unchecked" | "down";
+
+interface Blocks<N> {
+  length: number;
+  members: Map<N, Int32Array>;
+}
+
+/**
+ * What selection derives from the operator's table alone: per-mirror columns
+ * in typed arrays and, per tier, the mirrors a client reaches through it.
+ * Built once per table version; health is joined per crawl state.
+ */
+export interface TableIndex {
+  mirrors: readonly Mirror[];
+  weight: Float64Array;
+  idHash1: Uint32Array;
+  idHash2: Uint32Array;
+  /** Per mirror: unit vector of its coordinates (NaN when unknown). */
+  x: Float64Array;
+  y: Float64Array;
+  z: Float64Array;
+  /** Netblocks by prefix length, longest first; each maps a network number to its mirrors. */
+  v4Blocks: Array<Blocks<number>>;
+  v6Blocks: Array<Blocks<bigint>>;
+  byAsn: Map<number, Int32Array>;
+  byCountry: Map<string, Int32Array>;
+  byContinent: Map<string, Int32Array>;
+  /**
+   * Public mirrors with coordinates, without, and all of them. Like the
+   * country and continent lists they keep disabled mirrors (health filters
+   * them), so disabling one leaves the tier's ring as it was.
+   */
+  located: Int32Array;
+  unlocated: Int32Array;
+  world: Int32Array;
+  /** Tiers at least this large are ordered on a consistent-hash ring instead of by scanning every member. */
+  ringThreshold: number;
+  ringScale: number;
+  rings: WeakMap<Int32Array, Ring>;
+  /** Marks for the selection running now: mark[i] === epoch means "already listed". */
+  scratch: { mark: Uint32Array; epoch: number };
+  /** The joined index per crawl state seen with this table. */
+  withHealth: WeakMap<CrawlState, SelectionIndex>;
+}
+
+/** What selection derives from the crawl state: rebuilt each crawl, in one pass over the table. */
+export interface HealthColumns {
+  /** Per mirror: the crawled generation, or -Infinity when disabled, down or unchecked, so one comparison filters. */
+  generation: Float64Array;
+  staticExclusion: ReadonlyArray<StaticExclusion | null>;
+}
+
+export type SelectionIndex = TableIndex & HealthColumns;
+
+/** Tiers of this many members or more use a ring: scanning them would cost more than the 50 µs budget at 10,000 mirrors. */
+export const DEFAULT_RING_THRESHOLD = 2048;
+
+function pushTo<K>(map: Map<K, number[]>, key: K, index: number): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [index]);
+  else if (list[list.length - 1] !== index) list.push(index);
+}
+
+function frozenLists<K>(map: Map<K, number[]>): Map<K, Int32Array> {
+  return new Map([...map].map(([key, list]) => [key, Int32Array.from(list)]));
+}
+
+function blocksByLength<K>(byLength: Map<number, Map<K, number[]>>): Array<Blocks<K>> {
+  return [...byLength].sort(([a], [b]) => b - a).map(([length, members]) => ({ length, members: frozenLists(members) }));
+}
+
+function invalidMirror(mirror: Mirror, problem: string): Error {
+  return new Error(`mirror ${JSON.stringify(mirror.id)}: ${problem}`);
+}
+
+function addNetblock(v4: Map<number, Map<number, number[]>>, v6: Map<number, Map<bigint, number[]>>, mirror: Mirror, text: string, i: number): void {
+  const cidr = parseCidr(text);
+  if (cidr === null) throw invalidMirror(mirror, `invalid netblock ${JSON.stringify(text)}`);
+  if (cidr.version === 4) {
+    if (!v4.has(cidr.length)) v4.set(cidr.length, new Map());
+    pushTo(v4.get(cidr.length)!, cidr.network, i);
+  } else {
+    if (!v6.has(cidr.length)) v6.set(cidr.length, new Map());
+    pushTo(v6.get(cidr.length)!, cidr.network, i);
+  }
+}
+
+/**
+ * Builds the table's tier indexes (issue 3, "precomputed per-tier indexes
+ * held in the isolate"). Throws on an invalid netblock or bandwidth, naming
+ * the mirror.
+ */
+export function buildTableIndex(table: MirrorTable, options: { ringThreshold?: number } = {}): TableIndex {
+  const mirrors = table.mirrors;
+  const count = mirrors.length;
+  const weight = new Float64Array(count);
+  const idHash1 = new Uint32Array(count);
+  const idHash2 = new Uint32Array(count);
+  const x = new Float64Array(count).fill(NaN);
+  const y = new Float64Array(count).fill(NaN);
+  const z = new Float64Array(count).fill(NaN);
+  const v4 = new Map<number, Map<number, number[]>>();
+  const v6 = new Map<number, Map<bigint, number[]>>();
+  const byAsn = new Map<number, number[]>();
+  const byCountry = new Map<string, number[]>();
+  const byContinent = new Map<string, number[]>();
+  const located: number[] = [];
+  const unlocated: number[] = [];
+  const world: number[] = [];
+
+  for (const [i, mirror] of mirrors.entries()) {
+    if (!(typeof mirror.bandwidth === "number" && mirror.bandwidth > 0 && Number.isFinite(mirror.bandwidth))) {
+      throw invalidMirror(mirror, `bandwidth must be a positive number, got ${JSON.stringify(mirror.bandwidth)}`);
+    }
+    weight[i] = mirror.bandwidth;
+    [idHash1[i], idHash2[i]] = hashWords(mirror.id);
+    if (isCoordinate(mirror.latitude, mirror.longitude)) {
+      const point = unitVector(mirror.latitude, mirror.longitude as number);
+      x[i] = point.x;
+      y[i] = point.y;
+      z[i] = point.z;
+    }
+    for (const text of mirror.netblocks ?? []) addNetblock(v4, v6, mirror, text, i);
+    for (const asn of mirror.asns ?? []) pushTo(byAsn, asn, i);
+    if (mirror.private) continue;
+    pushTo(byCountry, mirror.country, i);
+    pushTo(byContinent, mirror.continent, i);
+    (Number.isNaN(x[i]!) ? unlocated : located).push(i);
+    world.push(i);
+  }
+
+  return {
+    mirrors,
+    weight,
+    idHash1,
+    idHash2,
+    x,
+    y,
+    z,
+    v4Blocks: blocksByLength(v4),
+    v6Blocks: blocksByLength(v6),
+    byAsn: frozenLists(byAsn),
+    byCountry: frozenLists(byCountry),
+    byContinent: frozenLists(byContinent),
+    located: Int32Array.from(located),
+    unlocated: Int32Array.from(unlocated),
+    world: Int32Array.from(world),
+    ringThreshold: options.ringThreshold ?? DEFAULT_RING_THRESHOLD,
+    ringScale: ringScale(weight),
+    rings: new WeakMap(),
+    scratch: { mark: new Uint32Array(count), epoch: 0 },
+    withHealth: new WeakMap(),
+  };
+}
+
+function staticExclusion(mirror: Mirror, crawl: CrawlState): StaticExclusion | null {
+  if (!mirror.enabled) return "disabled";
+  const health = crawl[mirror.id];
+  if (health === undefined || !(health.generation >= 0)) return "unchecked";
+  if (health.down) return "down";
+  return null;
+}
+
+/** Reads each mirror's crawled generation and health into columns aligned with the table. */
+export function buildHealthColumns(mirrors: readonly Mirror[], crawl: CrawlState): HealthColumns {
+  const generation = new Float64Array(mirrors.length);
+  const exclusions: Array<StaticExclusion | null> = [];
+  for (const [i, mirror] of mirrors.entries()) {
+    const exclusion = staticExclusion(mirror, crawl);
+    exclusions.push(exclusion);
+    generation[i] = exclusion === null ? crawl[mirror.id]!.generation : -Infinity;
+  }
+  return { generation, staticExclusion: exclusions };
+}
+
+/** Joins a table index with the columns for one crawl state, building and keeping them on first use. */
+export function withHealth(tableIndex: TableIndex, crawl: CrawlState): SelectionIndex {
+  let index = tableIndex.withHealth.get(crawl);
+  if (index === undefined) {
+    index = { ...tableIndex, ...buildHealthColumns(tableIndex.mirrors, crawl) };
+    tableIndex.withHealth.set(crawl, index);
+  }
+  return index;
+}
+
+const tableIndexes = new WeakMap<MirrorTable, TableIndex>();
+
+/**
+ * The index for this table and crawl state. The store hands out the same
+ * objects while their KV versions are unchanged, so the table's index lives
+ * as long as the table does, and a new crawl state only re-reads health.
+ */
+export function selectionIndex(table: MirrorTable, crawl: CrawlState): SelectionIndex {
+  let tableIndex = tableIndexes.get(table);
+  if (tableIndex === undefined) {
+    tableIndex = buildTableIndex(table);
+    tableIndexes.set(table, tableIndex);
+  }
+  return withHealth(tableIndex, crawl);
+}
+
+/** The ring for one tier's member list, built on first use. */
+export function ringFor(index: TableIndex, members: Int32Array): Ring {
+  let ring = index.rings.get(members);
+  if (ring === undefined) {
+    ring = buildRing(members, index.weight, index.idHash1, index.idHash2, index.ringScale);
+    index.rings.set(members, ring);
+  }
+  return ring;
+}
+
+/** Member lists of every netblock that contains `address`, longest prefix first. */
+export function netblockMembers(index: TableIndex, address: IpAddress | null): Int32Array[] {
+  const found: Int32Array[] = [];
+  if (address === null) return found;
+  if (address.version === 4) {
+    for (const blocks of index.v4Blocks) {
+      const members = blocks.members.get(ipv4Network(address.value, blocks.length));
+      if (members !== undefined) found.push(members);
+    }
+  } else {
+    for (const blocks of index.v6Blocks) {
+      const members = blocks.members.get(ipv6Network(address.value, blocks.length));
+      if (members !== undefined) found.push(members);
+    }
+  }
+  return found;
+}
