@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
+    silent: "passed-only",
     projects: [
       {
         plugins: [
@@ -11,7 +12,7 @@ export default defineConfig({
             miniflare: { bindings: { FRONTDOOR_ENV: "development" } },
           }),
         ],
-        test: { name: "worker", include: ["test/worker/**/*.test.ts"], silent: "passed-only" },
+        test: { name: "worker", include: ["test/worker/**/*.test.ts"], globalSetup: ["test/worker/crawl/mirror-farm.setup.ts"] },
       },
       {
         test: { name: "node", include: ["test/node/**/*.test.ts"], environment: "node" },

@@ -1,0 +1,174 @@
+import { html, raw } from "hono/html";
+import type { HtmlEscapedString } from "hono/utils/html";
+import { MIRROR_STATUSES, type MirrorStatus, type PublicMirrorRow, type StatusReport } from "./status-report";
+
+type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
+
+const CONTINENTS: Record<string, string> = {
+  AF: "Africa",
+  AN: "Antarctica",
+  AS: "Asia",
+  EU: "Europe",
+  NA: "North America",
+  OC: "Oceania",
+  SA: "South America",
+};
+
+const STATUS_HELP: Record<MirrorStatus, string> = {
+  up: "serves the newest publication",
+  stale: "behind: serves only content it already has",
+  failing: "missed its last check, still in rotation",
+  down: "failed several checks in a row, out of rotation",
+  unchecked: "not yet checked successfully, out of rotation",
+  disabled: "switched off by the operator",
+};
+
+const STYLE = `
+:root{color-scheme:light dark;--bg:#fbfbfa;--fg:#1d1f21;--muted:#5f6368;--line:#e3e3e0;--head:#f1f1ee;--accent:#2557a7;
+--up:#1e7b3a;--up-bg:#e3f4e8;--stale:#8a5a00;--stale-bg:#fdf0d2;--failing:#a84300;--failing-bg:#fde4d2;--down:#b3261e;--down-bg:#fbe2e0;--off:#5f6368;--off-bg:#ececea}
+@media (prefers-color-scheme:dark){:root{--bg:#17181a;--fg:#e6e6e3;--muted:#a0a3a7;--line:#2e3033;--head:#202225;--accent:#8ab4f8;
+--up:#7fd49a;--up-bg:#173323;--stale:#f2c46d;--stale-bg:#3a2f14;--failing:#f7a66b;--failing-bg:#3d2615;--down:#f28b82;--down-bg:#3f1d1b;--off:#a0a3a7;--off-bg:#2a2c2f}}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--fg);font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","DejaVu Sans",sans-serif}
+main{max-width:72rem;margin:0 auto;padding:2rem 1.25rem 3rem}
+h1{font-size:1.6rem;margin:0 0 .25rem}
+h2{font-size:1.1rem;margin:2rem 0 .6rem}
+p{margin:.25rem 0}
+a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
+.muted{color:var(--muted)}
+.cards{display:flex;flex-wrap:wrap;gap:.6rem;margin:1.25rem 0 0;padding:0;list-style:none}
+.cards li{border:1px solid var(--line);border-top:3px solid var(--off);border-radius:.5rem;padding:.55rem .9rem;min-width:7.5rem;background:var(--head)}
+.cards li[data-status=up]{border-top-color:var(--up)}.cards li[data-status=stale]{border-top-color:var(--stale)}
+.cards li[data-status=failing]{border-top-color:var(--failing)}.cards li[data-status=down]{border-top-color:var(--down)}
+.cards li[data-status=private]{border-top-color:var(--accent)}
+.cards b{display:block;font-size:1.35rem;font-variant-numeric:tabular-nums}
+.cards span{color:var(--muted);font-size:.85rem}
+.table-wrap{overflow-x:auto;border:1px solid var(--line);border-radius:.5rem}
+table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
+th,td{padding:.45rem .75rem;text-align:left;border-bottom:1px solid var(--line);white-space:nowrap}
+th{background:var(--head);font-size:.8rem;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);font-weight:600}
+tbody tr:last-child td{border-bottom:0}
+td.num,th.num{text-align:right}
+tr.group th{background:transparent;color:var(--fg);font-size:.85rem;text-transform:none;letter-spacing:0;padding-top:.8rem}
+.url{font-size:.82rem;color:var(--muted)}
+.badge{display:inline-block;padding:.05rem .55rem;border-radius:999px;font-size:.8rem;font-weight:600}
+.badge-up{color:var(--up);background:var(--up-bg)}
+.badge-stale{color:var(--stale);background:var(--stale-bg)}
+.badge-failing{color:var(--failing);background:var(--failing-bg)}
+.badge-down{color:var(--down);background:var(--down-bg)}
+.badge-unchecked,.badge-disabled{color:var(--off);background:var(--off-bg)}
+.reason{display:block;font-size:.78rem;color:var(--muted);margin-top:.1rem}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem .9rem;margin:.5rem 0 0;font-size:.9rem}
+dt{margin:0}dd{margin:0;color:var(--muted)}
+footer{margin-top:2.5rem;font-size:.85rem;color:var(--muted)}
+footer p{margin-top:1rem}
+`;
+
+function continentName(code: string): string {
+  return CONTINENTS[code] ?? code;
+}
+
+/** "42 s ago", "5 min ago", "3 h ago", "2 d ago": how long before `now` an RFC 3339 time lies. */
+export function timeAgo(then: string, now: Date): string {
+  const seconds = Math.max(0, Math.round((now.getTime() - Date.parse(then)) / 1000));
+  if (seconds < 60) return `${seconds} s ago`;
+  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min ago`;
+  if (seconds < 36 * 3600) return `${Math.round(seconds / 3600)} h ago`;
+  return `${Math.round(seconds / 86400)} d ago`;
+}
+
+function moment(value: string | null, now: Date): Html | string {
+  if (value === null) return "never";
+  return html`<time datetime="${value}" title="${value}">${timeAgo(value, now)}</time>`;
+}
+
+function isWebUrl(value: string): boolean {
+  return value.startsWith("https://") || value.startsWith("http://");
+}
+
+function badge(status: MirrorStatus): Html {
+  return html`<span class="badge badge-${status}" title="${STATUS_HELP[status]}">${status}</span>`;
+}
+
+function mirrorRow(row: PublicMirrorRow, now: Date): Html {
+  return html`<tr data-mirror="${row.id}">
+<td><strong>${row.id}</strong><br><span class="url">${isWebUrl(row.baseUrl) ? html`<a href="${row.baseUrl}/">${row.baseUrl}</a>` : row.baseUrl}</span></td>
+<td data-field="country">${row.country}</td>
+<td data-field="continent">${row.continent}</td>
+<td class="num" data-field="bandwidth">${row.bandwidth}</td>
+<td class="num" data-field="generation">${row.generation ?? "–"}</td>
+<td class="num" data-field="lag">${row.lag === null ? "–" : row.lag === 0 ? "current" : `${row.lag} behind`}</td>
+<td data-field="last-check">${moment(row.lastChecked, now)}</td>
+<td class="num" data-field="response">${row.responseTime === null ? "–" : `${row.responseTime} ms`}</td>
+<td data-field="status">${badge(row.status)}${row.lastFailureReason !== null && row.status !== "up" && row.status !== "stale" ? html`<span class="reason">${row.lastFailureReason}</span>` : ""}</td>
+</tr>`;
+}
+
+function mirrorTable(report: StatusReport, now: Date): Html {
+  if (report.mirrors.length === 0) return html`<p class="muted">No public mirrors are configured.</p>`;
+  const groups: Html[] = [];
+  let continent: string | null = null;
+  for (const row of report.mirrors) {
+    if (row.continent !== continent) {
+      continent = row.continent;
+      groups.push(html`<tr class="group"><th colspan="9">${continentName(continent)}</th></tr>`);
+    }
+    groups.push(mirrorRow(row, now));
+  }
+  return html`<div class="table-wrap"><table id="mirrors">
+<thead><tr><th>Mirror</th><th>Country</th><th>Continent</th><th class="num">Bandwidth</th><th class="num">Generation</th><th class="num">Lag</th><th>Last check</th><th class="num">Response</th><th>Status</th></tr></thead>
+<tbody>${groups}</tbody>
+</table></div>`;
+}
+
+function continentTable(report: StatusReport): Html {
+  return html`<div class="table-wrap"><table id="continents">
+<thead><tr><th>Continent</th><th class="num">Mirrors</th><th class="num">Up</th><th class="num">Bandwidth in rotation</th><th>Countries</th></tr></thead>
+<tbody>${report.counts.continents.map(
+    (group) => html`<tr data-continent="${group.continent}"><td>${continentName(group.continent)}</td><td class="num">${group.mirrors}</td><td class="num">${group.up}</td><td class="num">${group.bandwidth}</td><td>${report.counts.countries
+      .filter((country) => country.continent === group.continent)
+      .map((country) => `${country.country}: ${country.up} of ${country.mirrors} up`)
+      .join(", ")}</td></tr>`,
+  )}</tbody>
+</table></div>`;
+}
+
+/**
+ * The public mirror list (issue 5, "The status page"): server-rendered HTML
+ * without scripts, every value escaped by `hono/html`.
+ */
+export function renderStatusPage(report: StatusReport): Html {
+  const now = new Date(report.generated);
+  const publication = report.publication;
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Mirror status</title>
+<style>${raw(STYLE)}</style>
+</head>
+<body>
+<main>
+<h1>Mirror status</h1>
+<p class="muted">${
+    publication === null
+      ? "Nothing has been published yet."
+      : html`Newest publication: generation <strong>${publication.generation}</strong>, published ${moment(publication.published, now)}.`
+  } Generated ${moment(report.generated, now)}. Also as <a href="/status.json">JSON</a>.</p>
+<ul class="cards" id="summary">
+${MIRROR_STATUSES.map((status) => html`<li data-status="${status}"><b>${report.counts.status[status]}</b><span>${status}</span></li>`)}
+<li data-status="private"><b>${report.private.mirrors}</b><span>private (${report.private.up} up)</span></li>
+</ul>
+<h2>By continent</h2>
+${continentTable(report)}
+<h2>Public mirrors</h2>
+${mirrorTable(report, now)}
+<footer>
+<dl>${MIRROR_STATUSES.map((status) => html`<dt>${badge(status)}</dt><dd>${STATUS_HELP[status]}</dd>`)}</dl>
+<p>Private mirrors serve only clients inside their own networks and are counted, not listed. Lag counts publications a mirror is behind; a mirror is only sent clients for content it already has.</p>
+</footer>
+</main>
+</body>
+</html>`;
+}

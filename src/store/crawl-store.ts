@@ -1,0 +1,28 @@
+import type { CrawlState } from "../mirrors/types";
+import { keys } from "./keys";
+
+/** The crawler's own keys, `crawl:state` and `crawl:cursor`; the operator's `mirrors` is never written here. */
+export class CrawlStore {
+  constructor(private readonly kv: KVNamespace) {}
+
+  /** The stored state, read fresh (not from the isolate cache), for a read-modify-write. */
+  async state(): Promise<CrawlState> {
+    return (await this.kv.get<CrawlState>(keys.crawlState(), "json")) ?? {};
+  }
+
+  /** Writes the state under a new version, so every isolate's cached copy is replaced. */
+  async saveState(state: CrawlState): Promise<void> {
+    await this.kv.put(keys.crawlState(), JSON.stringify(state), { metadata: { version: crypto.randomUUID() } });
+  }
+
+  /** Index of the next mirror to check in crawl order; 0 when absent or malformed. */
+  async cursor(): Promise<number> {
+    const stored = await this.kv.get<{ next?: unknown }>(keys.crawlCursor(), "json");
+    const next = stored?.next;
+    return typeof next === "number" && Number.isSafeInteger(next) && next >= 0 ? next : 0;
+  }
+
+  async saveCursor(next: number): Promise<void> {
+    await this.kv.put(keys.crawlCursor(), JSON.stringify({ next }));
+  }
+}

@@ -1,0 +1,141 @@
+import { reset } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { CrawlState, Mirror, MirrorHealth } from "../../../src/mirrors/types";
+import type { StatusReport } from "../../../src/render/status-report";
+import { keys } from "../../../src/store/keys";
+import { seedMirrors } from "../helpers/seed";
+
+function mirror(id: string, overrides: Partial<Mirror> = {}): Mirror {
+  return {
+    id,
+    baseUrl: `https://${id}.mirrors.test/oci`,
+    country: "DE",
+    continent: "EU",
+    asns: [],
+    netblocks: [],
+    bandwidth: 100,
+    private: false,
+    enabled: true,
+    ...overrides,
+  };
+}
+
+function health(overrides: Partial<MirrorHealth> = {}): MirrorHealth {
+  return {
+    generation: 3,
+    down: false,
+    consecutiveFailures: 0,
+    lastSuccess: "2026-11-27T12:00:00.000Z",
+    lastFailure: null,
+    lastFailureReason: null,
+    responseTime: 42,
+    lastChecked: "2026-11-27T12:00:00.000Z",
+    ...overrides,
+  };
+}
+
+const MIRRORS: Mirror[] = [
+  mirror("berlin"),
+  mirror("paris", { country: "FR", bandwidth: 50 }),
+  mirror("tokyo", { country: "JP", continent: "AS", bandwidth: 400 }),
+  mirror("osaka", { country: "JP", continent: "AS" }),
+  mirror("ohio", { country: "US", continent: "NA" }),
+  mirror("retired", { country: "US", continent: "NA", enabled: false }),
+  mirror("campus", { private: true, netblocks: ["192.0.2.0/24"], country: "NL", baseUrl: "https://campus.internal.test/oci" }),
+];
+
+const CRAWL: CrawlState = {
+  berlin: health(),
+  paris: health({ generation: 1 }),
+  tokyo: health({ down: true, consecutiveFailures: 3, lastFailure: "2026-11-27T12:00:00.000Z", lastFailureReason: "timeout" }),
+  osaka: health({ consecutiveFailures: 1, lastFailureReason: "size-mismatch" }),
+  campus: health(),
+};
+
+async function seedWorld(mirrors: Mirror[] = MIRRORS, crawl: CrawlState = CRAWL): Promise<void> {
+  await seedMirrors({ origin: null, mirrors }, crawl);
+  await env.REGISTRY.put(keys.publication(), JSON.stringify({ generation: 3, published: "2026-11-27T11:00:00.000Z", sample: [] }));
+}
+
+async function statusJson(): Promise<StatusReport> {
+  const response = await exports.default.fetch("http://frontdoor.test/status.json");
+  expect(response.status).toBe(200);
+  return response.json();
+}
+
+async function statusHtml(): Promise<Response> {
+  return exports.default.fetch("http://frontdoor.test/");
+}
+
+describe("GET /status.json", () => {
+  beforeEach(() => reset());
+
+  it("Should list each public mirror with its country, continent, bandwidth, generation and lag", async () => {
+    await seedWorld();
+    const paris = (await statusJson()).mirrors.find((row) => row.id === "paris");
+    expect(paris).toMatchObject({ country: "FR", continent: "EU", bandwidth: 50, generation: 1, lag: 2, status: "stale" });
+  });
+
+  it("Should give each mirror the status its crawl state implies", async () => {
+    await seedWorld();
+    const statuses = Object.fromEntries((await statusJson()).mirrors.map((row) => [row.id, row.status]));
+    expect(statuses).toEqual({ berlin: "up", paris: "stale", tokyo: "down", osaka: "failing", ohio: "unchecked", retired: "disabled" });
+  });
+
+  it("Should show private mirrors only as a count", async () => {
+    await seedWorld();
+    const report = await statusJson();
+    expect(report.private).toEqual({ mirrors: 1, up: 1 });
+    expect(JSON.stringify(report)).not.toContain("campus");
+  });
+
+  it("Should count public mirrors per status and per continent", async () => {
+    await seedWorld();
+    const { counts } = await statusJson();
+    expect(counts.status).toEqual({ up: 1, stale: 1, failing: 1, down: 1, unchecked: 1, disabled: 1 });
+    expect(counts.continents).toEqual([
+      { continent: "AS", mirrors: 2, up: 0, bandwidth: 100 },
+      { continent: "EU", mirrors: 2, up: 1, bandwidth: 150 },
+      { continent: "NA", mirrors: 2, up: 0, bandwidth: 0 },
+    ]);
+  });
+
+  it("Should leave out fields of the mirror config that the page does not list, such as contact data", async () => {
+    await seedWorld([{ ...mirror("berlin"), contact: "admin@berlin.mirrors.test" } as Mirror]);
+    expect(JSON.stringify(await statusJson())).not.toContain("admin@");
+  });
+});
+
+describe("GET /", () => {
+  beforeEach(() => reset());
+
+  it("Should answer server-rendered HTML without scripts, cached briefly", async () => {
+    await seedWorld();
+    const response = await statusHtml();
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Content-Type")).toMatch(/^text\/html/);
+    expect(response.headers.get("Cache-Control")).toBe("public, max-age=30");
+    expect(await response.text()).not.toMatch(/<script/i);
+  });
+
+  it("Should list one table row per public mirror and none for private ones", async () => {
+    await seedWorld();
+    const page = await (await statusHtml()).text();
+    const rows = [...page.matchAll(/<tr data-mirror="([^"]+)"/g)].map((match) => match[1]).sort();
+    expect(rows).toEqual(["berlin", "ohio", "osaka", "paris", "retired", "tokyo"]);
+    expect(page).not.toContain("campus");
+  });
+
+  it("Should escape mirror fields in the HTML", async () => {
+    await seedWorld([mirror("<b>bold</b>")], {});
+    const page = await (await statusHtml()).text();
+    expect(page).toContain("&lt;b&gt;bold&lt;/b&gt;");
+    expect(page).not.toContain("<b>bold</b>");
+  });
+
+  it("Should say so when no mirror is configured", async () => {
+    await seedWorld([], {});
+    expect(await (await statusHtml()).text()).toContain("No public mirrors are configured.");
+  });
+});
