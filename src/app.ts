@@ -7,8 +7,10 @@ import { requestLog } from "./http/request-log";
 import { base } from "./routes/base";
 import { blobs } from "./routes/blobs";
 import { catalog } from "./routes/catalog";
+import { debug } from "./routes/debug";
 import { manifests } from "./routes/manifests";
 import { referrers } from "./routes/referrers";
+import { status } from "./routes/status";
 import { tags } from "./routes/tags";
 import { MirrorStore } from "./store/mirror-store";
 import { RegistryStore } from "./store/registry-store";
@@ -51,6 +53,8 @@ export function buildApp(): Hono<AppEnv> {
   app.route("/v2", blobs);
   app.route("/v2", tags);
   app.route("/v2", referrers);
+  app.route("/", debug);
+  app.route("/", status);
 
   app.notFound((c) => errorResponse(new RegistryError("NOT_FOUND", { detail: { path: new URL(c.req.url).pathname } }), c.req.method));
   app.onError((error, c) => errorResponse(toRegistryError(error), c.req.method));

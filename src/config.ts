@@ -1,14 +1,18 @@
 import type { Env } from "./env";
+import { parseDevClient, type ClientOverride } from "./mirrors/client";
 
 export interface Settings {
   production: boolean;
   mirrorListCap: number;
+  /** Dev-only default client location (`DEV_CLIENT_LOCATION`); null in production, where no override applies. */
+  devClient: ClientOverride | null;
 }
 
 const DEFAULT_MIRROR_LIST_CAP = 10;
 const parsed = new WeakMap<Env, Settings>();
 
-function parsePositiveInteger(name: string, value: string | undefined, fallback: number): number {
+/** Reads an optional positive-integer variable; anything else fails loudly. */
+export function parsePositiveInteger(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined || value === "") return fallback;
   const number = Number(value);
   if (!Number.isInteger(number) || number < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
@@ -25,6 +29,7 @@ export function settingsFrom(env: Env): Settings {
     settings = {
       production: env.FRONTDOOR_ENV !== "development",
       mirrorListCap: parsePositiveInteger("MIRROR_LIST_CAP", env.MIRROR_LIST_CAP, DEFAULT_MIRROR_LIST_CAP),
+      devClient: env.FRONTDOOR_ENV === "development" ? parseDevClient(env.DEV_CLIENT_LOCATION) : null,
     };
     parsed.set(env, settings);
   }

@@ -9,6 +9,14 @@ export interface Env {
   FRONTDOOR_ENV?: string;
   /** Most mirrors listed in a metalink or in `Link: rel=duplicate` headers (default 10). */
   MIRROR_LIST_CAP?: string;
+  /** Development only: JSON default for the client's location, e.g. `{"country":"DE","continent":"EU"}`; ignored in production. */
+  DEV_CLIENT_LOCATION?: string;
+  /** Crawler settings, all positive integers; docs/crawler.md gives their defaults. */
+  CRAWL_BATCH_SIZE?: string;
+  CRAWL_SUBREQUEST_LIMIT?: string;
+  CRAWL_SAMPLE_SIZE?: string;
+  CRAWL_TIMEOUT_MS?: string;
+  CRAWL_FAILURES_BEFORE_DOWN?: string;
 }
 
 /** Values one request's handlers share, set by the app's middleware. */

@@ -1,0 +1,204 @@
+import { readFile } from "node:fs/promises";
+import { blobUrl } from "../../../src/mirrors/blob-url";
+import { MANIFEST_MEDIA_TYPES, MEDIA_TYPES } from "../../../src/oci/media-types";
+import { digestAlgorithm, digestHex, type Digest } from "../../../src/oci/reference";
+import { downloadVerified } from "./download";
+import { parseManifest, type CheckedDescriptor, type ParsedManifest } from "./manifest";
+import { parseMetalink, type MetalinkFile } from "./metalink";
+import { formatBytes, silentProgress, type Progress } from "./progress";
+import type { ImageReference } from "./reference";
+import { StagedLayout } from "./staging";
+
+/** OCI Distribution Spec: registries may refuse manifests over 4 MiB; so does this client. */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+const MAX_METALINK_BYTES = 1024 * 1024;
+/** An index may list indexes; deeper nesting than this is refused. */
+const MAX_INDEX_DEPTH = 4;
+const REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name";
+
+export interface PullOptions {
+  image: ImageReference;
+  /** Directory to create as an OCI image layout; must be missing or empty. */
+  target: string;
+  progress?: Progress;
+  /** Per-download time limit in milliseconds. */
+  timeoutMs?: number;
+}
+
+/** One failed attempt at one item. */
+export interface Attempt {
+  url: string;
+  reason: string;
+}
+
+export interface PullResult {
+  digest: Digest;
+  /** The mirror (tree base URL) the manifest came from, where every item was tried first. */
+  mirror: string;
+  items: number;
+  bytes: number;
+  /** Items the pinned mirror lacked or corrupted, and where they came from instead. */
+  fallbacks: Array<{ digest: Digest; mirror: string; attempts: Attempt[] }>;
+}
+
+export class PullError extends Error {
+  override name = "PullError";
+  constructor(
+    message: string,
+    readonly attempts: Attempt[] = [],
+  ) {
+    super(attempts.length === 0 ? message : `${message}\n${attempts.map((a) => `  ${a.url}: ${a.reason}`).join("\n")}`);
+  }
+}
+
+/** The tree base of a mirror URL ending in `/blobs/<alg>/<hex>` for `digest`, or null. */
+export function treeBase(url: string, digest: Digest): string | null {
+  const suffix = `/blobs/${digestAlgorithm(digest)}/${digestHex(digest)}`;
+  return url.endsWith(suffix) && url.length > suffix.length ? url.slice(0, -suffix.length) : null;
+}
+
+function short(digest: Digest): string {
+  return `${digest.slice(0, digest.indexOf(":") + 13)}…`;
+}
+
+async function frontDoorError(response: Response): Promise<string> {
+  const body = await response.text().catch(() => "");
+  try {
+    const error = (JSON.parse(body) as { errors?: Array<{ code?: string; message?: string }> }).errors?.[0];
+    if (error !== undefined) return `${response.status} ${error.code ?? ""}: ${error.message ?? ""}`;
+  } catch {
+    // not the registry's JSON error body
+  }
+  return `HTTP ${response.status}`;
+}
+
+/** Asks the front door for the manifest's Metalink 4 document (RFC 5854) and checks it. */
+async function manifestMetalink(image: ImageReference, timeoutMs: number): Promise<MetalinkFile> {
+  const url = `${image.registry}/v2/${image.repository}/manifests/${image.reference}`;
+  const response = await fetch(url, { headers: { Accept: MEDIA_TYPES.metalink4 }, signal: AbortSignal.timeout(timeoutMs) }).catch((error: Error) => {
+    throw new PullError(`cannot reach the front door at ${image.registry}: ${error.message}`);
+  });
+  if (response.status !== 200) throw new PullError(`the front door answered ${await frontDoorError(response)} for ${image.repository}:${image.reference}`);
+  const type = response.headers.get("Content-Type")?.split(";")[0]?.trim().toLowerCase();
+  if (type !== MEDIA_TYPES.metalink4) {
+    await response.body?.cancel();
+    throw new PullError(`the front door answered ${type ?? "no Content-Type"} instead of ${MEDIA_TYPES.metalink4}; does it serve metalinks?`);
+  }
+  const text = await response.text();
+  if (text.length > MAX_METALINK_BYTES) throw new PullError("the metalink is too large");
+  const metalink = parseMetalink(text);
+  if (image.digest !== null && metalink.digest !== image.digest) throw new PullError(`the metalink describes ${metalink.digest}, not ${image.digest}`);
+  if (metalink.size > MAX_MANIFEST_BYTES) throw new PullError(`the manifest is ${metalink.size} bytes, more than ${MAX_MANIFEST_BYTES}`);
+  return metalink;
+}
+
+/** The media type announced for the top manifest: the metalink's extension, else the manifest's own field. */
+function announcedMediaType(metalink: MetalinkFile, bytes: Uint8Array): string {
+  if (metalink.mediaType !== null) return metalink.mediaType;
+  try {
+    const field = (JSON.parse(new TextDecoder().decode(bytes)) as { mediaType?: unknown }).mediaType;
+    if (typeof field === "string" && MANIFEST_MEDIA_TYPES.has(field)) return field;
+  } catch {
+    // reported below
+  }
+  throw new PullError("neither the metalink nor the manifest says which kind of manifest this is");
+}
+
+/**
+ * Pulls an image the way the proposal asks of a patched client: the manifest's
+ * metalink lists its copies on the mirrors, best first; the first mirror whose
+ * bytes match the digest is pinned, and every child manifest, config and layer
+ * is fetched from it, falling down the list only for an item it lacks or
+ * corrupts. Every item's size and digest is checked. The OCI image layout is
+ * written beside `target` and renamed into place only when complete.
+ */
+export async function pullImage({ image, target, progress = silentProgress, timeoutMs = 600_000 }: PullOptions): Promise<PullResult> {
+  const metalink = await manifestMetalink(image, timeoutMs);
+  progress.line(`manifest ${metalink.digest} (${formatBytes(metalink.size)}), ${metalink.urls.length} location(s)`);
+  const layout = await StagedLayout.create(target);
+  try {
+    const result = await pullInto(layout, image, metalink, progress, timeoutMs);
+    await layout.commit();
+    progress.line(`wrote ${target}: ${result.items} item(s), ${formatBytes(result.bytes)}, pinned to ${result.mirror}`);
+    return result;
+  } catch (error) {
+    await layout.discard();
+    throw error;
+  }
+}
+
+async function pullInto(layout: StagedLayout, image: ImageReference, metalink: MetalinkFile, progress: Progress, timeoutMs: number): Promise<PullResult> {
+  const manifestPath = await layout.blobPath(metalink.digest);
+  const failures: Attempt[] = [];
+  let pinned: { url: string; index: number } | null = null;
+  for (const [index, url] of metalink.urls.entries()) {
+    const outcome = await downloadVerified(url, metalink, manifestPath, { timeoutMs });
+    if (outcome.ok) {
+      pinned = { url, index };
+      break;
+    }
+    failures.push({ url, reason: outcome.reason });
+    progress.line(`  ${url}: ${outcome.reason}; trying the next location`);
+  }
+  if (pinned === null) throw new PullError(`no location has good bytes for manifest ${metalink.digest}`, failures);
+
+  const bases = metalink.urls.map((url) => treeBase(url, metalink.digest));
+  const pinnedBase = bases[pinned.index] ?? null;
+  const order = [...new Set([pinnedBase, ...bases].filter((base): base is string => base !== null))];
+  const mirror = pinnedBase ?? pinned.url;
+  progress.line(`pinned to ${mirror}`);
+
+  const result: PullResult = { digest: metalink.digest, mirror, items: 1, bytes: metalink.size, fallbacks: [] };
+  const fetched = new Set<Digest>([metalink.digest]);
+
+  async function fetchItem(item: CheckedDescriptor, label: string): Promise<string> {
+    const path = await layout.blobPath(item.digest);
+    if (fetched.has(item.digest)) return path;
+    const attempts: Attempt[] = [];
+    for (const base of order) {
+      const url = blobUrl(base, item.digest);
+      const outcome = await downloadVerified(url, item, path, {
+        timeoutMs,
+        onBytes: (received) => progress.bytes(`${label} ${short(item.digest)}`, received, item.size),
+      });
+      if (outcome.ok) {
+        fetched.add(item.digest);
+        result.items++;
+        result.bytes += item.size;
+        if (base !== pinnedBase) result.fallbacks.push({ digest: item.digest, mirror: base, attempts });
+        progress.line(`${label} ${short(item.digest)} ${formatBytes(item.size)}${base === pinnedBase ? "" : ` from ${base}`}: ok`);
+        return path;
+      }
+      attempts.push({ url, reason: outcome.reason });
+      progress.line(`${label} ${short(item.digest)} from ${base}: ${outcome.reason}`);
+    }
+    throw new PullError(`no mirror has good bytes for ${label} ${item.digest}`, attempts);
+  }
+
+  async function walk(manifest: ParsedManifest, depth: number): Promise<void> {
+    if (manifest.kind === "image") {
+      await fetchItem(manifest.config, "config");
+      for (const [i, layer] of manifest.layers.entries()) await fetchItem(layer, `layer ${i + 1}/${manifest.layers.length}`);
+      return;
+    }
+    if (depth >= MAX_INDEX_DEPTH) throw new PullError("image indexes are nested too deeply");
+    for (const child of manifest.manifests) {
+      if (child.size > MAX_MANIFEST_BYTES) throw new PullError(`manifest ${child.digest} is larger than ${MAX_MANIFEST_BYTES} bytes`);
+      const path = await fetchItem(child, "manifest");
+      await walk(parseManifest(new Uint8Array(await readFile(path)), child.mediaType), depth + 1);
+    }
+  }
+
+  const topBytes = new Uint8Array(await readFile(manifestPath));
+  const mediaType = announcedMediaType(metalink, topBytes);
+  await walk(parseManifest(topBytes, mediaType), 0);
+
+  await layout.writeJson("oci-layout", { imageLayoutVersion: "1.0.0" });
+  const annotations = image.tag === null ? undefined : { [REF_NAME_ANNOTATION]: image.tag };
+  await layout.writeJson("index.json", {
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPES.ociIndex,
+    manifests: [{ mediaType, digest: metalink.digest, size: metalink.size, ...(annotations === undefined ? {} : { annotations }) }],
+  });
+  return result;
+}

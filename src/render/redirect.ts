@@ -1,0 +1,52 @@
+import type { ChosenMirror } from "../mirrors/select";
+import { blobUrl } from "../mirrors/blob-url";
+import { digestAlgorithm, digestHex, type Digest } from "../oci/reference";
+import { countryAttribute, type DownloadLocation } from "./metalink";
+
+/** Most `Link: rel=duplicate` headers one redirect carries, whatever the mirror list cap. */
+export const MAX_DUPLICATE_LINKS = 10;
+
+const DIGEST_ALGORITHMS = { sha256: "SHA-256", sha512: "SHA-512" } as const;
+
+/** The content's URL on each chosen mirror, in selection order (origin last). */
+export function downloadLocations(chosen: readonly ChosenMirror[], digest: Digest): DownloadLocation[] {
+  return chosen.map((mirror) => ({ url: blobUrl(mirror.baseUrl, digest), country: mirror.country }));
+}
+
+/** Serialises a URL so it cannot break out of `<...>` in a header: WHATWG URL percent-encodes `<`, `>`, `"` and spaces. */
+function headerSafeUrl(url: string): string | null {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * RFC 6249, section 3 (Metalink/HTTP): one `Link: <url>; rel=duplicate; pri=N; geo=cc`
+ * value per location after the redirect target, in order, at most `limit`
+ * (and never more than MAX_DUPLICATE_LINKS).
+ */
+export function duplicateLinks(locations: readonly DownloadLocation[], limit: number): string[] {
+  const links: string[] = [];
+  for (const location of locations.slice(1)) {
+    if (links.length >= Math.min(limit, MAX_DUPLICATE_LINKS)) break;
+    const url = headerSafeUrl(location.url);
+    if (url === null) continue;
+    const geo = countryAttribute(location.country);
+    links.push(`<${url}>; rel=duplicate; pri=${links.length + 1}${geo === null ? "" : `; geo=${geo}`}`);
+  }
+  return links;
+}
+
+function hexToBase64(hex: string): string {
+  let binary = "";
+  for (let i = 0; i < hex.length; i += 2) binary += String.fromCharCode(Number.parseInt(hex.slice(i, i + 2), 16));
+  return btoa(binary);
+}
+
+/** RFC 3230, section 4.3.2 `Digest` instance digest, with the RFC 5843 algorithm names: `SHA-256=<base64 of the raw hash>`. */
+export function instanceDigest(digest: Digest): string {
+  return `${DIGEST_ALGORITHMS[digestAlgorithm(digest)]}=${hexToBase64(digestHex(digest))}`;
+}
