@@ -3,12 +3,10 @@ import type { AppEnv } from "../env";
 import { RegistryError } from "../errors";
 import { NO_TRANSFORM } from "../http/headers";
 import { blobUrl } from "../mirrors/blob-url";
-import { clientLocation } from "../mirrors/client";
-import { selectMirrors } from "../mirrors/select";
-import { MEDIA_TYPES } from "../oci/media-types";
 import { parseDigest, parseRepositoryName } from "../oci/reference";
-import { prefersMetalink, renderMetalink } from "../render/metalink";
+import { prefersMetalink } from "../render/metalink";
 import { downloadLocations, duplicateLinks, instanceDigest } from "../render/redirect";
+import { chooseMirrors, metalinkAnswer } from "./mirror-answers";
 
 /**
  * `GET /v2/<name>/blobs/<digest>` redirects to a mirror (307, Range or not)
@@ -35,32 +33,12 @@ export const blobs = new Hono<AppEnv>().get("/:name{.+}/blobs/:digest", async (c
     c.header("ETag", `"${digest}"`);
     return c.body(null, 200);
   }
-  const [table, crawl] = await Promise.all([c.var.mirrors.table(), c.var.mirrors.crawlState()]);
-  const selection = selectMirrors(table, crawl, {
-    client: clientLocation(c.req.raw, c.var.settings),
-    generation: blob.generation,
-    repository,
-    limit: c.var.settings.mirrorListCap,
-  });
-  const target = selection.chosen[0];
-  if (target === undefined) throw new RegistryError("MIRROR_UNAVAILABLE", { detail: { digest } });
-  c.set("logMirror", target.id);
+  const content = { repository, digest, size: blob.size, generation: blob.generation };
+  const chosen = await chooseMirrors(c, content);
+  if (metalink) return metalinkAnswer(c, content, chosen);
   c.header("Cache-Control", "private, no-store");
-  const locations = downloadLocations(selection.chosen, digest);
-  if (metalink) {
-    const [first, newest] = await Promise.all([c.var.registry.generation(blob.generation), c.var.registry.publication()]);
-    const document = renderMetalink({
-      digest,
-      size: blob.size,
-      published: first?.published ?? null,
-      updated: newest?.published ?? null,
-      locations,
-    });
-    c.header("Content-Type", MEDIA_TYPES.metalink4);
-    c.header("Content-Length", String(new TextEncoder().encode(document).byteLength));
-    return c.body(document, 200);
-  }
+  const locations = downloadLocations(chosen, digest);
   for (const link of duplicateLinks(locations, c.var.settings.mirrorListCap)) c.header("Link", link, { append: true });
   c.header("Digest", instanceDigest(digest));
-  return c.redirect(blobUrl(target.baseUrl, digest), 307);
+  return c.redirect(blobUrl(chosen[0].baseUrl, digest), 307);
 });

@@ -2,14 +2,11 @@ import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { RegistryError } from "../errors";
 import { NO_TRANSFORM } from "../http/headers";
-import { clientLocation } from "../mirrors/client";
-import { selectMirrors } from "../mirrors/select";
-import { MEDIA_TYPES } from "../oci/media-types";
 import { parseReference, parseRepositoryName } from "../oci/reference";
-import { prefersMetalink, renderMetalink } from "../render/metalink";
-import { downloadLocations } from "../render/redirect";
+import { prefersMetalink } from "../render/metalink";
 import type { Manifest } from "../store/records";
 import type { RegistryStore } from "../store/registry-store";
+import { metalinkAnswer, chooseMirrors } from "./mirror-answers";
 
 async function findManifest(registry: RegistryStore, repository: string, reference: string): Promise<Manifest> {
   const parsed = parseReference(reference);
@@ -34,32 +31,8 @@ export const manifests = new Hono<AppEnv>().get("/:name{.+}/manifests/:reference
   c.set("logDigest", manifest.digest);
   c.header("Vary", "Accept");
   if (prefersMetalink(c.req.header("Accept") ?? null, manifest.mediaType)) {
-    const [table, crawl, first, newest] = await Promise.all([
-      c.var.mirrors.table(),
-      c.var.mirrors.crawlState(),
-      c.var.registry.generation(manifest.generation),
-      c.var.registry.publication(),
-    ]);
-    const selection = selectMirrors(table, crawl, {
-      client: clientLocation(c.req.raw, c.var.settings),
-      generation: manifest.generation,
-      repository,
-      limit: c.var.settings.mirrorListCap,
-    });
-    if (selection.chosen.length === 0) throw new RegistryError("MIRROR_UNAVAILABLE", { detail: { digest: manifest.digest } });
-    const document = renderMetalink({
-      digest: manifest.digest,
-      size: manifest.bytes.byteLength,
-      published: first?.published ?? null,
-      updated: newest?.published ?? null,
-      locations: downloadLocations(selection.chosen, manifest.digest),
-      mediaType: manifest.mediaType,
-    });
-    c.header("Content-Type", MEDIA_TYPES.metalink4);
-    c.header("Content-Length", String(new TextEncoder().encode(document).byteLength));
-    c.header("Docker-Content-Digest", manifest.digest);
-    c.header("Cache-Control", "private, no-store");
-    return c.body(document);
+    const content = { repository, digest: manifest.digest, size: manifest.bytes.byteLength, generation: manifest.generation, mediaType: manifest.mediaType };
+    return metalinkAnswer(c, content, await chooseMirrors(c, content));
   }
   c.header("Content-Type", manifest.mediaType);
   c.header("Content-Length", String(manifest.bytes.byteLength));
