@@ -40,7 +40,7 @@ function sampleReader(registry: RegistryStore): (generation: number) => Promise<
 }
 
 /**
- * One crawler invocation (issue 5, docs/crawler.md): checks the next batch of
+ * One crawler invocation (docs/crawler.md): checks the next batch of
  * enabled mirrors from the cursor, sized to the subrequest limit, then stores
  * their health under `crawl:state` and the advanced cursor. The stored state
  * is read again just before the write, so a run overlapping this one loses

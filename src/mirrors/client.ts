@@ -108,7 +108,7 @@ export function edgeLocation(request: Request): ClientLocation {
 }
 
 /**
- * Where the client is (issue 3, "Local and test inputs"): the edge's view,
+ * Where the client is: the edge's view,
  * then, outside production only, the configured default and the
  * `X-Frontdoor-Client-*` headers on top. `ignored` names invalid headers.
  */

@@ -44,7 +44,7 @@ export interface SelectionRequest {
   explain?: boolean;
 }
 
-/** A list shorter than this is filled from wider tiers (issue 3: "at least five where that many qualify"). */
+/** A list shorter than this is filled from wider tiers (docs/selection.md: at least five where that many qualify). */
 export const MINIMUM_LIST = 5;
 
 /** One selection's working state over a shared index. */
@@ -199,7 +199,7 @@ function exclusions(index: SelectionIndex, request: SelectionRequest, address: I
 
 /**
  * Orders the mirrors that can serve content of `generation` to this client
- * (issue 3): only enabled, up, crawled mirrors at that generation or later;
+ * (docs/selection.md): only enabled, up, crawled mirrors at that generation or later;
  * tiers netblock, ASN, country, continent, world (nearest first where
  * coordinates are known); weighted rendezvous within a tier on (client
  * network, repository), so one pull stays on one mirror (a weighted

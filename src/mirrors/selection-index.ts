@@ -93,8 +93,8 @@ function addNetblock(v4: Map<number, Map<number, number[]>>, v6: Map<number, Map
 }
 
 /**
- * Builds the table's tier indexes (issue 3, "precomputed per-tier indexes
- * held in the isolate"). Throws on an invalid netblock or bandwidth, naming
+ * Builds the table's tier indexes, precomputed once per table version and
+ * held in the isolate (docs/selection.md). Throws on an invalid netblock or bandwidth, naming
  * the mirror.
  */
 export function buildTableIndex(table: MirrorTable, options: { ringThreshold?: number } = {}): TableIndex {

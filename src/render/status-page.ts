@@ -134,7 +134,7 @@ function continentTable(report: StatusReport): Html {
 }
 
 /**
- * The public mirror list (issue 5, "The status page"): server-rendered HTML
+ * The public mirror list: server-rendered HTML
  * without scripts, every value escaped by `hono/html`.
  */
 export function renderStatusPage(report: StatusReport): Html {

@@ -74,7 +74,7 @@ function tally<K extends string>(groups: Map<K, GroupCount>, key: K, row: Public
   groups.set(key, group);
 }
 
-/** Builds the public mirror list from the operator's table and the crawler's findings (issue 5, "The status page"). */
+/** Builds the public mirror list from the operator's table and the crawler's findings. */
 export function buildStatusReport(table: MirrorTable, crawl: CrawlState, publication: Publication | null, now: Date): StatusReport {
   const newest = publication?.generation ?? null;
   const rows: PublicMirrorRow[] = [];

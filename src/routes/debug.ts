@@ -8,9 +8,8 @@ import { parseDigest, parseRepositoryName } from "../oci/reference";
 
 /**
  * `GET /debug/selection/<name>/blobs/<digest>`, outside production only:
- * the mirror selection the blob route would make for this client (issue 3,
- * "explainable"), with every chosen mirror's tier and every excluded
- * mirror's reason. Production answers NOT_FOUND, as for any unknown path.
+ * the mirror selection the blob route would make for this client, with
+ * every chosen mirror's tier and every excluded mirror's reason. Production answers NOT_FOUND, as for any unknown path.
  */
 export const debug = new Hono<AppEnv>().get("/debug/selection/:name{.+}/blobs/:digest", async (c) => {
   if (c.var.settings.production) throw new RegistryError("NOT_FOUND", { detail: { path: new URL(c.req.url).pathname } });
