@@ -1,30 +1,25 @@
 import { mkdtemp } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ctr, startContainerd, type ContainerdDaemon } from "../../scripts/lib/daemons";
-import { expectBlobsServedByStaticServers, restoreEverywhere, startE2eStack, staticServerBytes, tamperEverywhere, type E2eContext } from "./support";
+import { expectBlobsServedByStaticServers, staticServerBytes, tamperEverywhere, useE2eStack } from "./support";
 
-let context: E2eContext;
+const context = useE2eStack();
 let containerd: ContainerdDaemon | undefined;
 let namespaces = 0;
 
 beforeAll(async () => {
-  context = await startE2eStack();
-  containerd = await startContainerd(await mkdtemp(join(context.scratch, "containerd-")));
+  containerd = await startContainerd(await mkdtemp(join(context().scratch, "containerd-")));
 });
 
 afterAll(async () => {
   await containerd?.stop();
-  await context?.close();
 });
-
-beforeEach(() => context.stack.clearLogs());
-afterEach(() => restoreEverywhere(context.stack));
 
 /** Pulls in a namespace of its own; namespaces do not share content (see `startContainerd`). */
 async function pull(): Promise<{ namespace: string; result: Awaited<ReturnType<typeof ctr>> }> {
   const namespace = `pull-${++namespaces}`;
-  return { namespace, result: await ctr(containerd!.socket, namespace, ["image", "pull", "--plain-http", context.image]) };
+  return { namespace, result: await ctr(containerd!.socket, namespace, ["image", "pull", "--plain-http", context().image]) };
 }
 
 describe("containerd (ctr)", () => {
@@ -38,21 +33,21 @@ describe("containerd (ctr)", () => {
     expect(result.code, result.stderr).toBe(0);
     const list = await ctr(containerd!.socket, namespace, ["image", "ls"]);
     expect(list.code, list.stderr).toBe(0);
-    const row = list.stdout.split("\n").find((line) => line.startsWith(context.image));
-    expect(row).toContain(context.demo.index.digest);
+    const row = list.stdout.split("\n").find((line) => line.startsWith(context().image));
+    expect(row).toContain(context().demo.index.digest);
   });
 
   it("Should take every blob byte from the origin or a mirror, the front door only redirecting", async () => {
     const { result } = await pull();
     expect(result.code, result.stderr).toBe(0);
-    expectBlobsServedByStaticServers(context.stack, context.demo.amd64Blobs);
+    expectBlobsServedByStaticServers(context().stack, context().demo.amd64Blobs);
   });
 
   it("Should fail with a digest error when the mirror serves a tampered blob", async () => {
-    await tamperEverywhere(context.stack, context.demo.amd64OwnLayer.digest);
+    await tamperEverywhere(context().stack, context().demo.amd64OwnLayer.digest);
     const { result } = await pull();
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toMatch(new RegExp(`unexpected commit digest sha256:[0-9a-f]{64}, expected ${context.demo.amd64OwnLayer.digest}`));
-    expect(staticServerBytes(context.stack, context.demo.amd64OwnLayer.digest).bytes).toBeGreaterThan(0);
+    expect(result.stderr).toMatch(new RegExp(`unexpected commit digest sha256:[0-9a-f]{64}, expected ${context().demo.amd64OwnLayer.digest}`));
+    expect(staticServerBytes(context().stack, context().demo.amd64OwnLayer.digest).bytes).toBeGreaterThan(0);
   });
 });

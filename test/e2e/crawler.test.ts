@@ -1,55 +1,45 @@
 import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { skopeo } from "../../scripts/lib/daemons";
 import { writeDemoTree } from "../../scripts/lib/demo-tree";
 import { PROJECT_DIR, type StackServer } from "../../scripts/lib/local-stack";
 import { runCommand } from "../../scripts/lib/processes";
 import type { StatusReport } from "../../src/render/status-report";
-import { expectBlobsServedByStaticServers, frontDoorBlobRequests, serversThatSentBlobs, startE2eStack, type E2eContext } from "./support";
+import { expectBlobsServedByStaticServers, frontDoorBlobRequests, serversThatSentBlobs, useE2eStack } from "./support";
 
 /** The mirror nearest the stack's client (Frankfurt): the one a pull goes to while it qualifies. */
 const NEAREST = "de-fra";
 /** `CRAWL_FAILURES_BEFORE_DOWN`'s default: sweeps of failures before a mirror is out of rotation. */
 const FAILURES_BEFORE_DOWN = 3;
 
-let context: E2eContext;
-
-beforeAll(async () => {
-  context = await startE2eStack();
-});
-
-afterAll(async () => {
-  await context?.close();
-});
-
-beforeEach(() => context.stack.clearLogs());
+const context = useE2eStack();
 
 afterEach(async () => {
-  for (const { server } of context.stack.mirrors) if (!server.running) await server.start();
-  await context.stack.crawl();
+  for (const { server } of context().stack.mirrors) if (!server.running) await server.start();
+  await context().stack.crawl();
 });
 
 function mirrorServer(id: string): StackServer {
-  const found = context.stack.mirrors.find((mirror) => mirror.id === id);
+  const found = context().stack.mirrors.find((mirror) => mirror.id === id);
   if (found === undefined) throw new Error(`the stack has no mirror ${id}`);
   return found;
 }
 
 async function crawlTimes(times: number): Promise<void> {
-  for (let run = 0; run < times; run++) expect(await context.stack.crawl()).toBe("ok");
+  for (let run = 0; run < times; run++) expect(await context().stack.crawl()).toBe("ok");
 }
 
 async function statusOf(id: string): Promise<StatusReport["mirrors"][number] | undefined> {
-  const response = await fetch(`${context.stack.url}/status.json`);
+  const response = await fetch(`${context().stack.url}/status.json`);
   expect(response.status).toBe(200);
   return ((await response.json()) as StatusReport).mirrors.find((row) => row.id === id);
 }
 
 async function copyImage(reference: string): Promise<void> {
-  const dir = await mkdtemp(join(context.scratch, "skopeo-"));
+  const dir = await mkdtemp(join(context().scratch, "skopeo-"));
   try {
-    const result = await skopeo(dir, ["copy", "--all", "--src-tls-verify=false", `docker://${context.stack.registry}/${reference}`, `oci:${join(dir, "image")}:copy`]);
+    const result = await skopeo(dir, ["copy", "--all", "--src-tls-verify=false", `docker://${context().stack.registry}/${reference}`, `oci:${join(dir, "image")}:copy`]);
     expect(result.code, result.stderr).toBe(0);
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -58,7 +48,7 @@ async function copyImage(reference: string): Promise<void> {
 
 /** Ids of the mirrors the front door redirected blob requests to since the logs were cleared. */
 function mirrorsChosenByFrontDoor(): string[] {
-  return [...new Set(frontDoorBlobRequests(context.stack).map((request) => String(request.mirror)))].sort();
+  return [...new Set(frontDoorBlobRequests(context().stack).map((request) => String(request.mirror)))].sort();
 }
 
 describe("a stopped mirror", () => {
@@ -71,13 +61,13 @@ describe("a stopped mirror", () => {
   it("Should get no part of the next skopeo pull once it is down, the others serving all of it", async () => {
     await mirrorServer(NEAREST).server.stop();
     await crawlTimes(FAILURES_BEFORE_DOWN);
-    context.stack.clearLogs();
+    context().stack.clearLogs();
     await copyImage("demo/hello:latest");
-    expectBlobsServedByStaticServers(context.stack, context.demo.blobs);
+    expectBlobsServedByStaticServers(context().stack, context().demo.blobs);
     expect(mirrorsChosenByFrontDoor()).not.toContain(NEAREST);
-    const others = context.stack.mirrors.map((mirror) => mirror.id).filter((id) => id !== NEAREST);
-    expect(serversThatSentBlobs(context.stack).length).toBeGreaterThan(0);
-    for (const id of serversThatSentBlobs(context.stack)) expect(others).toContain(id);
+    const others = context().stack.mirrors.map((mirror) => mirror.id).filter((id) => id !== NEAREST);
+    expect(serversThatSentBlobs(context().stack).length).toBeGreaterThan(0);
+    for (const id of serversThatSentBlobs(context().stack)) expect(others).toContain(id);
   });
 
   it("Should be back in rotation one sweep after it restarts", async () => {
@@ -86,9 +76,9 @@ describe("a stopped mirror", () => {
     await crawlTimes(FAILURES_BEFORE_DOWN);
     await server.start();
     await crawlTimes(1);
-    context.stack.clearLogs();
+    context().stack.clearLogs();
     await copyImage("demo/hello:latest");
-    expect(serversThatSentBlobs(context.stack)).toEqual([NEAREST]);
+    expect(serversThatSentBlobs(context().stack)).toEqual([NEAREST]);
   });
 });
 
@@ -96,13 +86,13 @@ describe("a mirror left a generation behind", () => {
   const next = "demo/next:v2";
 
   beforeAll(async () => {
-    await writeDemoTree(context.stack.tree, { repository: "demo/next", tag: "v2", message: "published in the second generation" });
-    const published = await runCommand(process.execPath, ["--import", "tsx", join(PROJECT_DIR, "scripts", "frontdoor.ts"), "publish", context.stack.tree, "--local", context.stack.persistDir], {
+    await writeDemoTree(context().stack.tree, { repository: "demo/next", tag: "v2", message: "published in the second generation" });
+    const published = await runCommand(process.execPath, ["--import", "tsx", join(PROJECT_DIR, "scripts", "frontdoor.ts"), "publish", context().stack.tree, "--local", context().stack.persistDir], {
       cwd: PROJECT_DIR,
     });
     expect(published.code, published.stderr).toBe(0);
-    for (const mirror of context.stack.mirrors) {
-      if (mirror.id !== NEAREST) await cp(context.stack.tree, mirror.dir, { recursive: true, force: true });
+    for (const mirror of context().stack.mirrors) {
+      if (mirror.id !== NEAREST) await cp(context().stack.tree, mirror.dir, { recursive: true, force: true });
     }
     await crawlTimes(1);
   });
@@ -112,15 +102,15 @@ describe("a mirror left a generation behind", () => {
   });
 
   it("Should never be sent a blob first published in the newer generation", async () => {
-    const firstSeen = JSON.parse(await readFile(join(context.stack.tree, "frontdoor", "first-seen.json"), "utf8")) as Record<string, number>;
+    const firstSeen = JSON.parse(await readFile(join(context().stack.tree, "frontdoor", "first-seen.json"), "utf8")) as Record<string, number>;
     await copyImage(next);
-    const newBlobRequests = frontDoorBlobRequests(context.stack).filter((request) => firstSeen[request.path.slice(request.path.lastIndexOf("/") + 1)] === 2);
+    const newBlobRequests = frontDoorBlobRequests(context().stack).filter((request) => firstSeen[request.path.slice(request.path.lastIndexOf("/") + 1)] === 2);
     expect(newBlobRequests.length).toBeGreaterThan(0);
     expect(newBlobRequests.map((request) => request.mirror)).not.toContain(NEAREST);
   });
 
   it("Should still be sent content it already has", async () => {
     await copyImage("demo/hello:latest");
-    expect(serversThatSentBlobs(context.stack)).toEqual([NEAREST]);
+    expect(serversThatSentBlobs(context().stack)).toEqual([NEAREST]);
   });
 });

@@ -1,38 +1,30 @@
 import { createHash } from "node:crypto";
 import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parseMetalink } from "../../scripts/lib/pull/metalink";
 import { runCommand, type CommandResult } from "../../scripts/lib/processes";
 import type { StackServer } from "../../scripts/lib/local-stack";
-import { blobPath, DEMO_REPOSITORY, frontDoorBlobRequests, restoreEverywhere, startE2eStack, type E2eContext } from "./support";
+import { blobPath, DEMO_REPOSITORY, frontDoorBlobRequests, useE2eStack } from "./support";
 
 /** aria2c's exit status for a checksum mismatch (aria2c(1), "EXIT STATUS"). */
 const ARIA2_CHECKSUM_ERROR = 32;
 
-let context: E2eContext;
+const context = useE2eStack();
 let layer: { digest: string; size: number };
 
-beforeAll(async () => {
-  context = await startE2eStack();
-  layer = context.demo.amd64OwnLayer;
+beforeAll(() => {
+  layer = context().demo.amd64OwnLayer;
 });
 
-afterAll(async () => {
-  await context?.close();
-});
-
-beforeEach(() => context.stack.clearLogs());
-afterEach(() => restoreEverywhere(context.stack));
-
-const blobUrl = () => `${context.stack.url}/v2/${DEMO_REPOSITORY}/blobs/${layer.digest}`;
+const blobUrl = () => `${context().stack.url}/v2/${DEMO_REPOSITORY}/blobs/${layer.digest}`;
 
 /** The static servers in the order the front door's metalink lists them for the layer. */
 async function serversByPriority(): Promise<StackServer[]> {
   const response = await fetch(blobUrl(), { headers: { Accept: "application/metalink4+xml" } });
   const { urls } = parseMetalink(await response.text());
   return urls.map((url) => {
-    const server = context.stack.servers().find(({ server }) => url.startsWith(`${server.url}/`));
+    const server = context().stack.servers().find(({ server }) => url.startsWith(`${server.url}/`));
     if (server === undefined) throw new Error(`no local server serves ${url}`);
     return server;
   });
@@ -40,7 +32,7 @@ async function serversByPriority(): Promise<StackServer[]> {
 
 /** Runs aria2c in a fresh directory; `plainRedirect` replaces its metalink-advertising Accept with `*\/*`. */
 async function aria2c(options: { plainRedirect?: boolean } = {}): Promise<{ result: CommandResult; dir: string }> {
-  const dir = await mkdtemp(join(context.scratch, "aria2c-"));
+  const dir = await mkdtemp(join(context().scratch, "aria2c-"));
   const args = ["--follow-metalink=mem", "--max-tries=1", "--retry-wait=0", "--console-log-level=notice", "--summary-interval=0", "-d", dir];
   if (options.plainRedirect) args.push("--header=Accept: */*");
   const result = await runCommand("aria2c", [...args, blobUrl()], { timeoutMs: 120_000 });
@@ -63,7 +55,7 @@ function servedLayer(server: StackServer): number {
 describe("aria2c through the front door's metalink", () => {
   it("Should be answered with a metalink, not a redirect, for aria2c's own Accept", async () => {
     await aria2c();
-    const requests = frontDoorBlobRequests(context.stack).filter((request) => request.path.endsWith(layer.digest));
+    const requests = frontDoorBlobRequests(context().stack).filter((request) => request.path.endsWith(layer.digest));
     expect(requests.map((request) => request.status)).toEqual([200]);
   });
 
@@ -75,7 +67,7 @@ describe("aria2c through the front door's metalink", () => {
 
   it("Should take the bytes from the first-priority mirror", async () => {
     const [first] = await serversByPriority();
-    context.stack.clearLogs();
+    context().stack.clearLogs();
     await aria2c();
     expect(servedLayer(first!)).toBeGreaterThan(0);
   });
@@ -101,7 +93,7 @@ describe("aria2c through the front door's metalink", () => {
 describe("aria2c through the RFC 6249 headers of a plain redirect", () => {
   it("Should be redirected, not given a metalink, when it does not ask for one", async () => {
     await aria2c({ plainRedirect: true });
-    const requests = frontDoorBlobRequests(context.stack).filter((request) => request.path.endsWith(layer.digest));
+    const requests = frontDoorBlobRequests(context().stack).filter((request) => request.path.endsWith(layer.digest));
     expect(requests.map((request) => request.status)).toEqual([307]);
   });
 
@@ -113,7 +105,7 @@ describe("aria2c through the RFC 6249 headers of a plain redirect", () => {
   it("Should finish from the first Link rel=duplicate when the redirect target answers 404", async () => {
     const [first, second] = await serversByPriority();
     first!.server.hide(blobPath(layer.digest));
-    context.stack.clearLogs();
+    context().stack.clearLogs();
     const { result } = await aria2c({ plainRedirect: true });
     expect([result.code, servedLayer(second!) > 0]).toEqual([0, true]);
   });

@@ -1,26 +1,15 @@
 import { mkdtemp } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { podman } from "../../scripts/lib/daemons";
-import { expectBlobsServedByStaticServers, restoreEverywhere, startE2eStack, staticServerBytes, tamperEverywhere, type E2eContext } from "./support";
+import { expectBlobsServedByStaticServers, staticServerBytes, tamperEverywhere, useE2eStack } from "./support";
 
-let context: E2eContext;
-
-beforeAll(async () => {
-  context = await startE2eStack();
-});
-
-afterAll(async () => {
-  await context?.close();
-});
-
-beforeEach(() => context.stack.clearLogs());
-afterEach(() => restoreEverywhere(context.stack));
+const context = useE2eStack();
 
 /** Pulls into fresh podman storage, so nothing is reused from an earlier test. */
 async function pull(): Promise<{ dir: string; result: Awaited<ReturnType<typeof podman>> }> {
-  const dir = await mkdtemp(join(context.scratch, "podman-"));
-  return { dir, result: await podman(dir, ["pull", "--tls-verify=false", context.image]) };
+  const dir = await mkdtemp(join(context().scratch, "podman-"));
+  return { dir, result: await podman(dir, ["pull", "--tls-verify=false", context().image]) };
 }
 
 describe("podman", () => {
@@ -32,25 +21,25 @@ describe("podman", () => {
   it("Should store the image as its linux/amd64 manifest", async () => {
     const { dir, result } = await pull();
     expect(result.code, result.stderr).toBe(0);
-    const inspect = await podman(dir, ["image", "inspect", context.image]);
+    const inspect = await podman(dir, ["image", "inspect", context().image]);
     expect(inspect.code, inspect.stderr).toBe(0);
     const [image] = JSON.parse(inspect.stdout) as Array<{ Digest: string; Architecture: string; RepoDigests: string[] }>;
-    const amd64 = context.demo.manifests.find((manifest) => manifest.platform?.architecture === "amd64")!;
+    const amd64 = context().demo.manifests.find((manifest) => manifest.platform?.architecture === "amd64")!;
     expect(image?.Architecture).toBe("amd64");
-    expect(image?.RepoDigests).toContain(`${context.stack.registry}/demo/hello@${amd64.digest}`);
+    expect(image?.RepoDigests).toContain(`${context().stack.registry}/demo/hello@${amd64.digest}`);
   });
 
   it("Should take every blob byte from the origin or a mirror, the front door only redirecting", async () => {
     const { result } = await pull();
     expect(result.code, result.stderr).toBe(0);
-    expectBlobsServedByStaticServers(context.stack, context.demo.amd64Blobs);
+    expectBlobsServedByStaticServers(context().stack, context().demo.amd64Blobs);
   });
 
   it("Should fail with a digest error when the mirror serves a tampered blob", async () => {
-    await tamperEverywhere(context.stack, context.demo.amd64OwnLayer.digest);
+    await tamperEverywhere(context().stack, context().demo.amd64OwnLayer.digest);
     const { result } = await pull();
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toContain(`Digest did not match, expected ${context.demo.amd64OwnLayer.digest}`);
-    expect(staticServerBytes(context.stack, context.demo.amd64OwnLayer.digest).bytes).toBeGreaterThan(0);
+    expect(result.stderr).toContain(`Digest did not match, expected ${context().demo.amd64OwnLayer.digest}`);
+    expect(staticServerBytes(context().stack, context().demo.amd64OwnLayer.digest).bytes).toBeGreaterThan(0);
   });
 });

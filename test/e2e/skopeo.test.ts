@@ -1,25 +1,14 @@
 import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { skopeo } from "../../scripts/lib/daemons";
-import { blobPath, expectBlobsServedByStaticServers, restoreEverywhere, startE2eStack, staticServerBytes, tamperEverywhere, type E2eContext } from "./support";
+import { blobPath, expectBlobsServedByStaticServers, staticServerBytes, tamperEverywhere, useE2eStack } from "./support";
 
-let context: E2eContext;
-
-beforeAll(async () => {
-  context = await startE2eStack();
-});
-
-afterAll(async () => {
-  await context?.close();
-});
-
-beforeEach(() => context.stack.clearLogs());
-afterEach(() => restoreEverywhere(context.stack));
+const context = useE2eStack();
 
 async function copyAll(): Promise<{ dir: string; result: Awaited<ReturnType<typeof skopeo>> }> {
-  const dir = await mkdtemp(join(context.scratch, "skopeo-"));
-  const result = await skopeo(dir, ["copy", "--all", "--src-tls-verify=false", `docker://${context.image}`, `oci:${join(dir, "image")}:latest`]);
+  const dir = await mkdtemp(join(context().scratch, "skopeo-"));
+  const result = await skopeo(dir, ["copy", "--all", "--src-tls-verify=false", `docker://${context().image}`, `oci:${join(dir, "image")}:latest`]);
   return { dir: join(dir, "image"), result };
 }
 
@@ -33,11 +22,11 @@ describe("skopeo", () => {
     const { dir, result } = await copyAll();
     expect(result.code, result.stderr).toBe(0);
     const copied = await readdir(join(dir, "blobs", "sha256"));
-    const expected = [context.demo.index.digest, ...context.demo.manifests.map((manifest) => manifest.digest), ...context.demo.blobs.keys()];
+    const expected = [context().demo.index.digest, ...context().demo.manifests.map((manifest) => manifest.digest), ...context().demo.blobs.keys()];
     expect(copied.sort()).toEqual([...new Set(expected.map((digest) => digest.slice("sha256:".length)))].sort());
     for (const hex of copied) {
       const path = blobPath(`sha256:${hex}`);
-      expect((await readFile(join(dir, path))).equals(await readFile(join(context.stack.tree, path))), path).toBe(true);
+      expect((await readFile(join(dir, path))).equals(await readFile(join(context().stack.tree, path))), path).toBe(true);
     }
   });
 
@@ -45,27 +34,27 @@ describe("skopeo", () => {
     const { dir, result } = await copyAll();
     expect(result.code, result.stderr).toBe(0);
     const index = JSON.parse(await readFile(join(dir, "index.json"), "utf8")) as { manifests: Array<{ digest: string }> };
-    expect(index.manifests.map((manifest) => manifest.digest)).toEqual([context.demo.index.digest]);
+    expect(index.manifests.map((manifest) => manifest.digest)).toEqual([context().demo.index.digest]);
   });
 
   it("Should take every blob byte from the origin or a mirror, the front door only redirecting", async () => {
     const { result } = await copyAll();
     expect(result.code, result.stderr).toBe(0);
-    expectBlobsServedByStaticServers(context.stack, context.demo.blobs);
+    expectBlobsServedByStaticServers(context().stack, context().demo.blobs);
   });
 
   it("Should inspect the image, tags included", async () => {
-    const result = await skopeo(context.scratch, ["inspect", "--tls-verify=false", `docker://${context.image}`]);
+    const result = await skopeo(context().scratch, ["inspect", "--tls-verify=false", `docker://${context().image}`]);
     expect(result.code, result.stderr).toBe(0);
     const inspected = JSON.parse(result.stdout) as { Name: string; RepoTags: string[]; Architecture: string; Os: string };
-    expect(inspected).toMatchObject({ Name: `${context.stack.registry}/demo/hello`, RepoTags: ["latest"], Architecture: "amd64", Os: "linux" });
+    expect(inspected).toMatchObject({ Name: `${context().stack.registry}/demo/hello`, RepoTags: ["latest"], Architecture: "amd64", Os: "linux" });
   });
 
   it("Should fail with a digest error when the mirror serves a tampered blob", async () => {
-    await tamperEverywhere(context.stack, context.demo.amd64OwnLayer.digest);
+    await tamperEverywhere(context().stack, context().demo.amd64OwnLayer.digest);
     const { result } = await copyAll();
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toContain(`Digest did not match, expected ${context.demo.amd64OwnLayer.digest}`);
-    expect(staticServerBytes(context.stack, context.demo.amd64OwnLayer.digest).bytes).toBeGreaterThan(0);
+    expect(result.stderr).toContain(`Digest did not match, expected ${context().demo.amd64OwnLayer.digest}`);
+    expect(staticServerBytes(context().stack, context().demo.amd64OwnLayer.digest).bytes).toBeGreaterThan(0);
   });
 });

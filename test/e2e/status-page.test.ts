@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_DIR } from "../../scripts/lib/local-stack";
 import { parseMirrorConfig } from "../../scripts/lib/mirrors-config";
 import type { MirrorTable } from "../../src/mirrors/types";
-import { startE2eStack, type E2eContext } from "./support";
+import { useE2eStack } from "./support";
 
 const SCREENSHOT = join(PROJECT_DIR, "test-results", "status-page.png");
 /** Stopped before the page is loaded, so the table shows a mirror out of rotation. */
@@ -20,24 +20,23 @@ interface RenderedRow {
   status: string;
 }
 
-let context: E2eContext;
+const context = useE2eStack({ resetBetweenTests: false });
 let browser: Browser;
 let config: MirrorTable;
 let rows: RenderedRow[];
 let scripts: number;
 
 beforeAll(async () => {
-  context = await startE2eStack();
-  config = await parseMirrorConfig(await readFile(context.stack.mirrorsToml, "utf8"));
-  await context.stack.mirrors.find((mirror) => mirror.id === STOPPED)!.server.stop();
-  for (let run = 0; run < FAILURES_BEFORE_DOWN; run++) await context.stack.crawl();
+  config = await parseMirrorConfig(await readFile(context().stack.mirrorsToml, "utf8"));
+  await context().stack.mirrors.find((mirror) => mirror.id === STOPPED)!.server.stop();
+  for (let run = 0; run < FAILURES_BEFORE_DOWN; run++) await context().stack.crawl();
 
   browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, javaScriptEnabled: false });
-  const response = await page.goto(`${context.stack.url}/`);
+  const response = await page.goto(`${context().stack.url}/`);
   expect(response?.status()).toBe(200);
   rows = await page.$$eval("tr[data-mirror]", (elements) =>
     elements.map((row) => {
@@ -58,7 +57,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await context?.close();
 });
 
 describe("the status page in a browser", () => {

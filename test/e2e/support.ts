@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { expect } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
 import { startLocalStack, type LocalStack, type LocalStackOptions } from "../../scripts/lib/local-stack";
 
 export const DEMO_REPOSITORY = "demo/hello";
@@ -93,6 +93,36 @@ export async function startE2eStack(options: LocalStackOptions = {}): Promise<E2
       await rm(scratch, { recursive: true, force: true });
     },
   };
+}
+
+export interface E2eStackOptions extends LocalStackOptions {
+  /** Clear the logs before each test and undo `tamperEverywhere` after it; true unless told otherwise. */
+  resetBetweenTests?: boolean;
+}
+
+/**
+ * Registers the lifecycle of one file's stack: started before its first test, closed after its last, and,
+ * unless told otherwise, logs cleared before each test and tampered blobs restored after it. A file's own
+ * hooks registered later run after the start and, as vitest stacks after-hooks, before the close.
+ * Returns an accessor for the started stack.
+ */
+export function useE2eStack({ resetBetweenTests = true, ...options }: E2eStackOptions = {}): () => E2eContext {
+  let context: E2eContext | undefined;
+  const started = (): E2eContext => {
+    if (context === undefined) throw new Error("the e2e stack is not started: use its accessor inside hooks and tests only");
+    return context;
+  };
+  beforeAll(async () => {
+    context = await startE2eStack(options);
+  });
+  afterAll(async () => {
+    await context?.close();
+  });
+  if (resetBetweenTests) {
+    beforeEach(() => started().stack.clearLogs());
+    afterEach(() => restoreEverywhere(started().stack));
+  }
+  return started;
 }
 
 /** Every blob GET the front door answered, from its request log. */

@@ -1,22 +1,10 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { REPOSITORY, startPullFixture, TAG, type PullFixture } from "./harness";
+import { describe, expect, it } from "vitest";
+import { REPOSITORY, TAG, usePullFixture } from "./harness";
 
-let fixture: PullFixture;
-let out: string;
-
-beforeEach(async () => {
-  fixture = await startPullFixture(2);
-  out = await mkdtemp(join(tmpdir(), "pull-cli-"));
-});
-
-afterEach(async () => {
-  await fixture.stop();
-  await rm(out, { recursive: true, force: true });
-});
+const { fixture, out } = usePullFixture(2, "pull-cli-");
 
 /** Runs `scripts/pull.ts` as `npm run pull` does, killed by its PID if it outlives 60 s. */
 function runPull(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -36,24 +24,24 @@ function runPull(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: n
 
 describe("npm run pull", () => {
   it("Should print the manifest digest and exit 0 after a pull", async () => {
-    const result = await runPull([`${fixture.frontDoor.replace("http://", "")}/${REPOSITORY}:${TAG}`, join(out, "image")]);
-    expect([result.code, result.stdout.trim()]).toEqual([0, fixture.indexDigest]);
+    const result = await runPull([`${fixture().frontDoor.replace("http://", "")}/${REPOSITORY}:${TAG}`, join(out(), "image")]);
+    expect([result.code, result.stdout.trim()]).toEqual([0, fixture().indexDigest]);
   });
 
   it("Should take a relative directory from where npm run was started", async () => {
-    const result = await runPull([`${fixture.frontDoor}/${REPOSITORY}:${TAG}`, "image"], { INIT_CWD: out });
-    expect([result.code, await readdir(join(out, "image"))]).toEqual([0, ["blobs", "index.json", "oci-layout"]]);
+    const result = await runPull([`${fixture().frontDoor}/${REPOSITORY}:${TAG}`, "image"], { INIT_CWD: out() });
+    expect([result.code, await readdir(join(out(), "image"))]).toEqual([0, ["blobs", "index.json", "oci-layout"]]);
   });
 
   it("Should report progress on stderr", async () => {
-    const result = await runPull([`${fixture.frontDoor}/${REPOSITORY}:${TAG}`, join(out, "image")]);
+    const result = await runPull([`${fixture().frontDoor}/${REPOSITORY}:${TAG}`, join(out(), "image")]);
     expect(result.stderr).toMatch(/pinned to http:\/\/127\.0\.0\.1:\d+/);
   });
 
   it("Should exit 1 with a clear error and no layout when no mirror has good bytes", async () => {
-    for (const mirror of fixture.mirrors) mirror.tamper(fixture.path(fixture.indexDigest), new Uint8Array(fixture.indexSize));
-    const result = await runPull([`${fixture.frontDoor}/${REPOSITORY}:${TAG}`, join(out, "image")]);
-    expect([result.code, /error: no location has good bytes for manifest/.test(result.stderr), await readdir(out)]).toEqual([1, true, []]);
+    for (const mirror of fixture().mirrors) mirror.tamper(fixture().path(fixture().indexDigest), new Uint8Array(fixture().indexSize));
+    const result = await runPull([`${fixture().frontDoor}/${REPOSITORY}:${TAG}`, join(out(), "image")]);
+    expect([result.code, /error: no location has good bytes for manifest/.test(result.stderr), await readdir(out())]).toEqual([1, true, []]);
   });
 
   it("Should exit 2 with usage when arguments are missing", async () => {

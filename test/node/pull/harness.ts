@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { afterEach, beforeEach } from "vitest";
 import { startMirrorServer, type MirrorServer } from "../../../scripts/lib/mirror-server";
 import { blobUrl } from "../../../src/mirrors/blob-url";
 import { MEDIA_TYPES } from "../../../src/oci/media-types";
@@ -101,4 +102,28 @@ export function servedDigests(mirror: MirrorServer): Digest[] {
     .log()
     .filter((entry) => entry.method === "GET" && entry.status === 200)
     .map((entry) => `sha256:${entry.path.split("/").pop()}` as Digest);
+}
+
+/**
+ * Gives each test of a file a fresh fixture with `mirrorCount` mirrors and an empty output directory named
+ * after `outPrefix`, both removed after the test. Returns accessors for the current test's fixture and directory.
+ */
+export function usePullFixture(mirrorCount: number, outPrefix: string): { fixture(): PullFixture; out(): string } {
+  let fixture: PullFixture | undefined;
+  let out: string | undefined;
+  beforeEach(async () => {
+    fixture = await startPullFixture(mirrorCount);
+    out = await mkdtemp(join(tmpdir(), outPrefix));
+  });
+  afterEach(async () => {
+    await fixture?.stop();
+    if (out !== undefined) await rm(out, { recursive: true, force: true });
+    fixture = undefined;
+    out = undefined;
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error("the pull fixture is not started: use its accessors inside tests only");
+    return value;
+  };
+  return { fixture: () => started(fixture), out: () => started(out) };
 }

@@ -1,35 +1,23 @@
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { pullImage, PullError } from "../../../scripts/lib/pull/puller";
 import { parseImageReference } from "../../../scripts/lib/pull/reference";
 import { MEDIA_TYPES } from "../../../src/oci/media-types";
-import { REPOSITORY, servedDigests, startPullFixture, TAG, type PullFixture } from "./harness";
+import { REPOSITORY, servedDigests, TAG, usePullFixture } from "./harness";
 
-let fixture: PullFixture;
-let out: string;
+const { fixture, out } = usePullFixture(3, "pull-out-");
 
-beforeEach(async () => {
-  fixture = await startPullFixture(3);
-  out = await mkdtemp(join(tmpdir(), "pull-out-"));
-});
-
-afterEach(async () => {
-  await fixture.stop();
-  await rm(out, { recursive: true, force: true });
-});
-
-const image = () => parseImageReference(`${fixture.frontDoor}/${REPOSITORY}:${TAG}`);
-const target = () => join(out, "layout");
+const image = () => parseImageReference(`${fixture().frontDoor}/${REPOSITORY}:${TAG}`);
+const target = () => join(out(), "layout");
 const corrupt = (bytes: number) => new Uint8Array(bytes).fill(0x5a);
 
 describe("pullImage", () => {
   it("Should write every blob of the image into the layout", async () => {
     await pullImage({ image: image(), target: target() });
     const written = (await readdir(join(target(), "blobs", "sha256"))).map((hex) => `sha256:${hex}`);
-    expect(written.sort()).toEqual([...fixture.digests].sort());
+    expect(written.sort()).toEqual([...fixture().digests].sort());
   });
 
   it("Should store every blob under its own digest", async () => {
@@ -46,57 +34,57 @@ describe("pullImage", () => {
     expect(JSON.parse(await readFile(join(target(), "index.json"), "utf8"))).toEqual({
       schemaVersion: 2,
       mediaType: MEDIA_TYPES.ociIndex,
-      manifests: [{ mediaType: MEDIA_TYPES.ociIndex, digest: fixture.indexDigest, size: fixture.indexSize, annotations: { "org.opencontainers.image.ref.name": TAG } }],
+      manifests: [{ mediaType: MEDIA_TYPES.ociIndex, digest: fixture().indexDigest, size: fixture().indexSize, annotations: { "org.opencontainers.image.ref.name": TAG } }],
     });
   });
 
   it("Should fetch everything from the first mirror when its bytes are good", async () => {
     const result = await pullImage({ image: image(), target: target() });
-    expect([result.mirror, servedDigests(fixture.mirrors[0]!).length, fixture.mirrors[1]!.log().length]).toEqual([fixture.mirrors[0]!.url, fixture.digests.length, 0]);
+    expect([result.mirror, servedDigests(fixture().mirrors[0]!).length, fixture().mirrors[1]!.log().length]).toEqual([fixture().mirrors[0]!.url, fixture().digests.length, 0]);
   });
 
   it("Should pin the second mirror for every blob when the first serves a corrupted manifest", async () => {
-    fixture.mirrors[0]!.tamper(fixture.path(fixture.indexDigest), corrupt(fixture.indexSize));
+    fixture().mirrors[0]!.tamper(fixture().path(fixture().indexDigest), corrupt(fixture().indexSize));
     await pullImage({ image: image(), target: target() });
-    expect(fixture.mirrors[0]!.log().map((entry) => entry.path)).toEqual([fixture.path(fixture.indexDigest)]);
-    expect(servedDigests(fixture.mirrors[1]!).sort()).toEqual([...fixture.digests].sort());
-    expect(fixture.mirrors[2]!.log()).toEqual([]);
+    expect(fixture().mirrors[0]!.log().map((entry) => entry.path)).toEqual([fixture().path(fixture().indexDigest)]);
+    expect(servedDigests(fixture().mirrors[1]!).sort()).toEqual([...fixture().digests].sort());
+    expect(fixture().mirrors[2]!.log()).toEqual([]);
   });
 
   it("Should fall back down the list only for a blob the pinned mirror lacks", async () => {
-    const missing = fixture.digests.find((digest) => digest !== fixture.indexDigest)!;
-    fixture.mirrors[0]!.hide(fixture.path(missing));
+    const missing = fixture().digests.find((digest) => digest !== fixture().indexDigest)!;
+    fixture().mirrors[0]!.hide(fixture().path(missing));
     const result = await pullImage({ image: image(), target: target() });
-    expect(result.fallbacks.map((f) => [f.digest, f.mirror])).toEqual([[missing, fixture.mirrors[1]!.url]]);
-    expect(servedDigests(fixture.mirrors[1]!)).toEqual([missing]);
+    expect(result.fallbacks.map((f) => [f.digest, f.mirror])).toEqual([[missing, fixture().mirrors[1]!.url]]);
+    expect(servedDigests(fixture().mirrors[1]!)).toEqual([missing]);
   });
 
   it("Should fall back for a blob the pinned mirror corrupts and keep its good bytes", async () => {
-    const bad = fixture.digests.find((digest) => digest !== fixture.indexDigest)!;
-    fixture.mirrors[0]!.tamper(fixture.path(bad), corrupt(16));
+    const bad = fixture().digests.find((digest) => digest !== fixture().indexDigest)!;
+    fixture().mirrors[0]!.tamper(fixture().path(bad), corrupt(16));
     await pullImage({ image: image(), target: target() });
     const bytes = await readFile(join(target(), "blobs", "sha256", bad.slice("sha256:".length)));
     expect(`sha256:${createHash("sha256").update(bytes).digest("hex")}`).toBe(bad);
   });
 
   it("Should fail with every mirror's reason when no mirror has a good manifest", async () => {
-    for (const mirror of fixture.mirrors) mirror.tamper(fixture.path(fixture.indexDigest), corrupt(fixture.indexSize));
+    for (const mirror of fixture().mirrors) mirror.tamper(fixture().path(fixture().indexDigest), corrupt(fixture().indexSize));
     const error = await pullImage({ image: image(), target: target() }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PullError);
     expect((error as PullError).attempts.map((a) => a.reason.startsWith("digest mismatch"))).toEqual([true, true, true]);
   });
 
   it("Should leave neither the layout nor a staging directory behind when it fails", async () => {
-    for (const mirror of fixture.mirrors) mirror.tamper(fixture.path(fixture.indexDigest), corrupt(fixture.indexSize));
+    for (const mirror of fixture().mirrors) mirror.tamper(fixture().path(fixture().indexDigest), corrupt(fixture().indexSize));
     await pullImage({ image: image(), target: target() }).catch(() => undefined);
-    expect(await readdir(out)).toEqual([]);
+    expect(await readdir(out())).toEqual([]);
   });
 
   it("Should leave nothing behind when a layer is bad everywhere after the manifests were fetched", async () => {
-    const layer = fixture.digests.find((digest) => digest !== fixture.indexDigest)!;
-    for (const mirror of fixture.mirrors) mirror.hide(fixture.path(layer));
+    const layer = fixture().digests.find((digest) => digest !== fixture().indexDigest)!;
+    for (const mirror of fixture().mirrors) mirror.hide(fixture().path(layer));
     await expect(pullImage({ image: image(), target: target() })).rejects.toThrow(PullError);
-    expect(await readdir(out)).toEqual([]);
+    expect(await readdir(out())).toEqual([]);
   });
 
   it("Should refuse a target directory that is not empty", async () => {
@@ -106,12 +94,12 @@ describe("pullImage", () => {
   });
 
   it("Should report the front door's error for an unknown tag", async () => {
-    const unknown = parseImageReference(`${fixture.frontDoor}/${REPOSITORY}:nope`);
+    const unknown = parseImageReference(`${fixture().frontDoor}/${REPOSITORY}:nope`);
     await expect(pullImage({ image: unknown, target: target() })).rejects.toThrow(/404 MANIFEST_UNKNOWN/);
   });
 
   it("Should refuse a metalink describing another digest than the one asked for", async () => {
-    const other = parseImageReference(`${fixture.frontDoor}/${REPOSITORY}@sha256:${"0".repeat(64)}`);
+    const other = parseImageReference(`${fixture().frontDoor}/${REPOSITORY}@sha256:${"0".repeat(64)}`);
     await expect(pullImage({ image: other, target: target() })).rejects.toThrow(/404/);
   });
 });

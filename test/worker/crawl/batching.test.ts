@@ -3,14 +3,15 @@ import { reset } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import { keys } from "../../../src/store/keys";
 import { fakeMirror, servingGeneration } from "./farm";
-import { crawlState, fakeDigest, loadMirrorTable, mirror, publishGeneration, runCrawler } from "./world";
+import { loadMirrorTable, mirror } from "../helpers/mirrors";
+import { crawlState, fakeDigest, publishGeneration, runCrawler } from "./world";
 
 const blob = { digest: fakeDigest("b7"), size: 77 };
 
 async function healthyMirrors(ids: string[]) {
   await publishGeneration(1, [blob]);
   const baseUrl = await fakeMirror(servingGeneration(1, [blob]));
-  return ids.map((id) => mirror(id, baseUrl));
+  return ids.map((id) => mirror(id, { baseUrl }));
 }
 
 async function storedCursor(): Promise<unknown> {
@@ -79,10 +80,10 @@ describe("batches and the cursor", () => {
 
   it("Should carry each mirror's health across a reload of the mirror config", async () => {
     const [healthy] = await healthyMirrors(["healthy"]);
-    const broken = mirror("broken", await fakeMirror({ hangUp: true }));
+    const broken = mirror("broken", { baseUrl: await fakeMirror({ hangUp: true }) });
     await loadMirrorTable([healthy!, broken]);
     await runCrawler({ CRAWL_FAILURES_BEFORE_DOWN: "2" });
-    await loadMirrorTable([mirror("added", healthy!.baseUrl), broken, healthy!]);
+    await loadMirrorTable([mirror("added", { baseUrl: healthy!.baseUrl }), broken, healthy!]);
     await runCrawler({ CRAWL_FAILURES_BEFORE_DOWN: "2" });
     expect((await crawlState()).broken).toMatchObject({ consecutiveFailures: 2, down: true });
   });

@@ -1,7 +1,8 @@
 import { reset } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import { fakeMirror, markerBody, servingGeneration } from "./farm";
-import { fakeDigest, healthOf, loadMirrorTable, mirror, publishGeneration, runCrawler } from "./world";
+import { loadMirrorTable, mirror } from "../helpers/mirrors";
+import { fakeDigest, healthOf, publishGeneration, runCrawler } from "./world";
 
 const layer = { digest: fakeDigest("a1"), size: 1234 };
 const config = { digest: fakeDigest("c0"), size: 321 };
@@ -11,7 +12,7 @@ describe("one check of one mirror", () => {
 
   it("Should record the marker's generation and a success for a mirror that serves the sample", async () => {
     await publishGeneration(1, [layer, config]);
-    await loadMirrorTable([mirror("good", await fakeMirror(servingGeneration(1, [layer, config])))]);
+    await loadMirrorTable([mirror("good", { baseUrl: await fakeMirror(servingGeneration(1, [layer, config])) })]);
     await runCrawler();
     const health = await healthOf("good");
     expect(health).toMatchObject({ generation: 1, down: false, consecutiveFailures: 0, lastFailure: null });
@@ -21,26 +22,26 @@ describe("one check of one mirror", () => {
 
   it("Should record a timeout when the marker does not answer within the deadline", async () => {
     await publishGeneration(1, [layer]);
-    await loadMirrorTable([mirror("slow", await fakeMirror({ marker: { body: markerBody(1), delayMs: 3000 } }))]);
+    await loadMirrorTable([mirror("slow", { baseUrl: await fakeMirror({ marker: { body: markerBody(1), delayMs: 3000 } }) })]);
     await runCrawler({ CRAWL_TIMEOUT_MS: "200" });
     expect(await healthOf("slow")).toMatchObject({ generation: -1, consecutiveFailures: 1, lastFailureReason: "timeout" });
   });
 
   it("Should record a bad marker when the marker is not JSON", async () => {
-    await loadMirrorTable([mirror("garbled", await fakeMirror({ marker: { body: "<html>welcome</html>" } }))]);
+    await loadMirrorTable([mirror("garbled", { baseUrl: await fakeMirror({ marker: { body: "<html>welcome</html>" } }) })]);
     await runCrawler();
     expect(await healthOf("garbled")).toMatchObject({ consecutiveFailures: 1, lastFailureReason: "bad-marker" });
   });
 
   it("Should record a bad marker when the generation is not a non-negative integer", async () => {
     const body = JSON.stringify({ generation: 1.5, published: "2026-11-27T12:00:00Z" });
-    await loadMirrorTable([mirror("fractional", await fakeMirror({ marker: { body } }))]);
+    await loadMirrorTable([mirror("fractional", { baseUrl: await fakeMirror({ marker: { body } }) })]);
     await runCrawler();
     expect(await healthOf("fractional")).toMatchObject({ consecutiveFailures: 1, lastFailureReason: "bad-marker" });
   });
 
   it("Should record the HTTP status when the marker is missing", async () => {
-    await loadMirrorTable([mirror("empty", await fakeMirror({ marker: { status: 404, body: "not found" } }))]);
+    await loadMirrorTable([mirror("empty", { baseUrl: await fakeMirror({ marker: { status: 404, body: "not found" } }) })]);
     await runCrawler();
     const health = await healthOf("empty");
     expect(health).toMatchObject({ consecutiveFailures: 1, lastFailureReason: "http-status" });
@@ -50,20 +51,20 @@ describe("one check of one mirror", () => {
   it("Should record a size mismatch when a sampled blob's Content-Length differs from the published size", async () => {
     await publishGeneration(1, [layer]);
     const truncated = { marker: { body: markerBody(1) }, blobs: { [layer.digest]: { contentLength: layer.size - 1 } } };
-    await loadMirrorTable([mirror("truncated", await fakeMirror(truncated))]);
+    await loadMirrorTable([mirror("truncated", { baseUrl: await fakeMirror(truncated) })]);
     await runCrawler();
     expect(await healthOf("truncated")).toMatchObject({ generation: -1, consecutiveFailures: 1, lastFailureReason: "size-mismatch" });
   });
 
   it("Should record the HTTP status when a sampled blob is missing", async () => {
     await publishGeneration(1, [layer, config]);
-    await loadMirrorTable([mirror("partial", await fakeMirror(servingGeneration(1, [layer])))]);
+    await loadMirrorTable([mirror("partial", { baseUrl: await fakeMirror(servingGeneration(1, [layer])) })]);
     await runCrawler();
     expect(await healthOf("partial")).toMatchObject({ consecutiveFailures: 1, lastFailureReason: "http-status" });
   });
 
   it("Should record a network failure when the mirror closes the connection", async () => {
-    await loadMirrorTable([mirror("closed", await fakeMirror({ hangUp: true }))]);
+    await loadMirrorTable([mirror("closed", { baseUrl: await fakeMirror({ hangUp: true }) })]);
     await runCrawler();
     expect(await healthOf("closed")).toMatchObject({ consecutiveFailures: 1, lastFailureReason: "network" });
   });
@@ -71,7 +72,7 @@ describe("one check of one mirror", () => {
   it("Should send a HEAD to no more blobs than the sample size", async () => {
     const sample = [layer, config, { digest: fakeDigest("e5"), size: 5 }];
     await publishGeneration(1, sample);
-    await loadMirrorTable([mirror("two-of-three", await fakeMirror(servingGeneration(1, sample.slice(0, 2))))]);
+    await loadMirrorTable([mirror("two-of-three", { baseUrl: await fakeMirror(servingGeneration(1, sample.slice(0, 2))) })]);
     await runCrawler({ CRAWL_SAMPLE_SIZE: "2" });
     expect(await healthOf("two-of-three")).toMatchObject({ generation: 1, consecutiveFailures: 0 });
   });

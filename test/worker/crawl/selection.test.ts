@@ -3,7 +3,8 @@ import { exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { seedImage, type SeededImage } from "../helpers/seed";
 import { changeMirror, fakeMirror, servingGeneration } from "./farm";
-import { loadMirrorTable, mirror, publishGeneration, runCrawler } from "./world";
+import { loadMirrorTable, mirror } from "../helpers/mirrors";
+import { publishGeneration, runCrawler } from "./world";
 
 const CLIENTS = 24;
 
@@ -33,7 +34,7 @@ async function twoMirrorsAtGeneration1() {
   await publishGeneration(1, sample);
   const steady = await fakeMirror(servingGeneration(1, sample));
   const fragile = await fakeMirror(servingGeneration(1, sample));
-  await loadMirrorTable([mirror("steady", steady), mirror("fragile", fragile)]);
+  await loadMirrorTable([mirror("steady", { baseUrl: steady }), mirror("fragile", { baseUrl: fragile })]);
   await runCrawler();
   return { image, sample, steady, fragile };
 }

@@ -1,7 +1,8 @@
 import { reset } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import { changeMirror, fakeMirror, servingGeneration } from "./farm";
-import { fakeDigest, healthOf, loadMirrorTable, mirror, publishGeneration, runCrawler } from "./world";
+import { loadMirrorTable, mirror } from "../helpers/mirrors";
+import { fakeDigest, healthOf, publishGeneration, runCrawler } from "./world";
 
 const first = { digest: fakeDigest("1a"), size: 100 };
 const second = { digest: fakeDigest("2b"), size: 200 };
@@ -16,7 +17,7 @@ describe("mirror health over several sweeps", () => {
   it("Should keep a failing mirror in rotation until the configured number of failures in a row", async () => {
     await publishGeneration(1, [first]);
     const baseUrl = await fakeMirror(servingGeneration(1, [first]));
-    await loadMirrorTable([mirror("flaky", baseUrl)]);
+    await loadMirrorTable([mirror("flaky", { baseUrl })]);
     await runCrawler();
     await changeMirror(baseUrl, { hangUp: true });
     await crawlTimes(2, { CRAWL_FAILURES_BEFORE_DOWN: "3" });
@@ -26,7 +27,7 @@ describe("mirror health over several sweeps", () => {
   it("Should mark a mirror down at the configured number of failures in a row", async () => {
     await publishGeneration(1, [first]);
     const baseUrl = await fakeMirror(servingGeneration(1, [first]));
-    await loadMirrorTable([mirror("dying", baseUrl)]);
+    await loadMirrorTable([mirror("dying", { baseUrl })]);
     await runCrawler();
     await changeMirror(baseUrl, { hangUp: true });
     await crawlTimes(3, { CRAWL_FAILURES_BEFORE_DOWN: "3" });
@@ -36,7 +37,7 @@ describe("mirror health over several sweeps", () => {
   it("Should bring a down mirror back after one passing check", async () => {
     await publishGeneration(1, [first]);
     const baseUrl = await fakeMirror({ hangUp: true });
-    await loadMirrorTable([mirror("phoenix", baseUrl)]);
+    await loadMirrorTable([mirror("phoenix", { baseUrl })]);
     await crawlTimes(2, { CRAWL_FAILURES_BEFORE_DOWN: "2" });
     expect(await healthOf("phoenix")).toMatchObject({ down: true });
     await changeMirror(baseUrl, servingGeneration(1, [first]));
@@ -47,7 +48,7 @@ describe("mirror health over several sweeps", () => {
   it("Should record the older generation of a mirror whose marker is behind", async () => {
     await publishGeneration(1, [first]);
     await publishGeneration(2, [second]);
-    await loadMirrorTable([mirror("lagging", await fakeMirror(servingGeneration(1, [first])))]);
+    await loadMirrorTable([mirror("lagging", { baseUrl: await fakeMirror(servingGeneration(1, [first])) })]);
     await runCrawler();
     expect(await healthOf("lagging")).toMatchObject({ generation: 1, down: false, consecutiveFailures: 0 });
   });
@@ -56,7 +57,7 @@ describe("mirror health over several sweeps", () => {
     await publishGeneration(1, [first]);
     await publishGeneration(2, [second]);
     const baseUrl = await fakeMirror(servingGeneration(1, [first]));
-    await loadMirrorTable([mirror("catching-up", baseUrl)]);
+    await loadMirrorTable([mirror("catching-up", { baseUrl })]);
     await runCrawler();
     await changeMirror(baseUrl, servingGeneration(2, [first, second]));
     await runCrawler();
@@ -67,7 +68,7 @@ describe("mirror health over several sweeps", () => {
     await publishGeneration(1, [first]);
     await publishGeneration(2, [second]);
     const baseUrl = await fakeMirror(servingGeneration(1, [first]));
-    await loadMirrorTable([mirror("mid-sync", baseUrl)]);
+    await loadMirrorTable([mirror("mid-sync", { baseUrl })]);
     await runCrawler();
     await changeMirror(baseUrl, servingGeneration(2, [first]));
     await runCrawler();

@@ -2,21 +2,10 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from "cloudflare:workers";
 import type { Env } from "../../../src/env";
 import worker from "../../../src/index";
-import type { CrawlState, Mirror, MirrorHealth } from "../../../src/mirrors/types";
+import type { CrawlState, MirrorHealth } from "../../../src/mirrors/types";
 import type { Digest } from "../../../src/oci/reference";
 import { keys } from "../../../src/store/keys";
 import type { Publication } from "../../../src/store/records";
-
-/** A public, enabled mirror with plausible defaults. */
-export function mirror(id: string, baseUrl: string, overrides: Partial<Mirror> = {}): Mirror {
-  return { id, baseUrl, country: "DE", continent: "EU", asns: [], netblocks: [], bandwidth: 100, private: false, enabled: true, ...overrides };
-}
-
-/** Stores the operator's mirror table only, as `frontdoor mirrors load` does: crawl keys are left alone. */
-export async function loadMirrorTable(mirrors: Mirror[], origin: { baseUrl: string } | null = null): Promise<void> {
-  const version = crypto.randomUUID();
-  await env.REGISTRY.put(keys.mirrors(), JSON.stringify({ version, origin, mirrors }), { metadata: { version } });
-}
 
 /** Stores publication `generation` with its sample, and makes it the newest. */
 export async function publishGeneration(generation: number, sample: Array<{ digest: Digest; size: number }>): Promise<Publication> {

@@ -1,4 +1,5 @@
 import { exports } from "cloudflare:workers";
+import { expect } from "vitest";
 
 export const FRONTDOOR = "http://frontdoor.test";
 
@@ -13,4 +14,3 @@ export async function firstError(response: Response): Promise<{ code: string; me
   expect(body.errors).toHaveLength(1);
   return body.errors[0]!;
 }
-import { expect } from "vitest";

@@ -2,7 +2,6 @@ import { env } from "cloudflare:workers";
 import { computeDigest, type Digest } from "../../../src/oci/reference";
 import { MEDIA_TYPES } from "../../../src/oci/media-types";
 import { keys } from "../../../src/store/keys";
-import type { MirrorTable, CrawlState } from "../../../src/mirrors/types";
 
 const encoder = new TextEncoder();
 
@@ -41,25 +40,4 @@ export async function seedImage(repository: string, tag: string, generation = 1)
   const catalog = (await env.REGISTRY.get<string[]>(keys.catalog(), "json")) ?? [];
   await env.REGISTRY.put(keys.catalog(), JSON.stringify([...new Set([...catalog, repository])].sort()));
   return { repository, tag, manifestBytes, manifestDigest, configDigest, layerDigest, layerSize: layer.length };
-}
-
-/** Stores a mirror table and crawl state under fresh versions, as the CLI and the crawler do. */
-export async function seedMirrors(table: Omit<MirrorTable, "version">, crawl: CrawlState = {}): Promise<void> {
-  const version = crypto.randomUUID();
-  await env.REGISTRY.put(keys.mirrors(), JSON.stringify({ ...table, version }), { metadata: { version } });
-  await env.REGISTRY.put(keys.crawlState(), JSON.stringify(crawl), { metadata: { version: crypto.randomUUID() } });
-}
-
-/** Health of a mirror that the crawler found current at `generation`. */
-export function healthy(generation: number) {
-  return {
-    generation,
-    down: false,
-    consecutiveFailures: 0,
-    lastSuccess: "2026-11-27T00:00:00Z",
-    lastFailure: null,
-    lastFailureReason: null,
-    responseTime: 10,
-    lastChecked: "2026-11-27T00:00:00Z",
-  };
 }

@@ -5,16 +5,16 @@ import { keys } from "../../../src/store/keys";
 import { MEDIA_TYPES } from "../../../src/oci/media-types";
 import { digestHex } from "../../../src/oci/reference";
 import { FRONTDOOR_NAMESPACE, METALINK_NAMESPACE } from "../../../src/render/metalink";
+import { CLIENT_ACCEPT } from "../helpers/clients";
+import { mirror } from "../helpers/mirrors";
 import {
-  CLIENT_ACCEPT,
   FIRST_PUBLISHED,
-  mirror,
   NEWEST_PUBLISHED,
   parseMetalink,
   REPOSITORY,
   request,
   seedContent,
-  seedMirrors,
+  seedCurrentMirrors,
   TAG,
   type ParsedMetalink,
   type Seeded,
@@ -24,7 +24,7 @@ let seeded: Seeded;
 
 beforeEach(async () => {
   seeded = await seedContent();
-  await seedMirrors([mirror("alpha", "DE"), mirror("beta", "FR"), mirror("gamma", "SE")]);
+  await seedCurrentMirrors([mirror("alpha"), mirror("beta", { country: "FR" }), mirror("gamma", { country: "SE" })]);
 });
 
 async function metalinkOf(path: string): Promise<ParsedMetalink> {
@@ -101,7 +101,7 @@ describe("Metalink documents", () => {
   });
 
   it("Should leave location out for an origin without a country", async () => {
-    await seedMirrors([mirror("alpha", "DE")], { baseUrl: "http://origin.test/tree" });
+    await seedCurrentMirrors([mirror("alpha")], { baseUrl: "http://origin.test/tree" });
     const urls = (await layerMetalink()).metalink.file[0]?.url ?? [];
     expect(urls[1]).toEqual({ "@_priority": "2", "#text": `http://origin.test/tree/blobs/sha256/${digestHex(seeded.layerDigest)}` });
   });
@@ -129,7 +129,7 @@ describe("Metalink documents", () => {
   });
 
   it("Should escape a mirror URL's reserved characters and read back the exact URL", async () => {
-    await seedMirrors([mirror("odd", "DE", `http://odd.mirror.test/t?a=1&b="<x>'`)], null);
+    await seedCurrentMirrors([mirror("odd", { baseUrl: `http://odd.mirror.test/t?a=1&b="<x>'` })], null);
     const response = await request(`/v2/${REPOSITORY}/blobs/${seeded.layerDigest}`, CLIENT_ACCEPT.aria2c);
     const text = await response.text();
     expect(text).toContain("a=1&amp;b=&quot;&lt;x&gt;&apos;");

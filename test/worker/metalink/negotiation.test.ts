@@ -1,12 +1,14 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { MEDIA_TYPES } from "../../../src/oci/media-types";
-import { CLIENT_ACCEPT, METALINK, mirror, REPOSITORY, request, seedContent, seedMirrors, TAG, type Seeded } from "./fixtures";
+import { CLIENT_ACCEPT } from "../helpers/clients";
+import { mirror } from "../helpers/mirrors";
+import { METALINK, REPOSITORY, request, seedContent, seedCurrentMirrors, TAG, type Seeded } from "./fixtures";
 
 let seeded: Seeded;
 
 beforeEach(async () => {
   seeded = await seedContent();
-  await seedMirrors([mirror("alpha", "DE"), mirror("beta", "FR")]);
+  await seedCurrentMirrors([mirror("alpha"), mirror("beta", { country: "FR" })]);
 });
 
 const manifestPath = () => `/v2/${REPOSITORY}/manifests/${TAG}`;
@@ -90,13 +92,13 @@ describe("Metalink negotiation on manifests", () => {
   });
 
   it("Should answer 503 MIRROR_UNAVAILABLE for a manifest's metalink when no mirror or origin qualifies", async () => {
-    await seedMirrors([], null);
+    await seedCurrentMirrors([], null);
     const response = await request(manifestPath(), CLIENT_ACCEPT.aria2c);
     expect(response.status).toBe(503);
   });
 
   it("Should still serve the manifest itself when no mirror or origin qualifies", async () => {
-    await seedMirrors([], null);
+    await seedCurrentMirrors([], null);
     const response = await request(manifestPath(), CLIENT_ACCEPT.containerdManifest);
     expect([response.status, response.headers.get("Docker-Content-Digest")]).toEqual([200, seeded.manifestDigest]);
   });
@@ -154,7 +156,7 @@ describe("Metalink negotiation on blobs", () => {
   });
 
   it("Should answer 503 MIRROR_UNAVAILABLE for a metalink when no mirror or origin qualifies", async () => {
-    await seedMirrors([], null);
+    await seedCurrentMirrors([], null);
     const response = await request(blobPath(), CLIENT_ACCEPT.aria2c);
     expect(response.status).toBe(503);
     expect(((await response.json()) as { errors: Array<{ code: string }> }).errors[0]?.code).toBe("MIRROR_UNAVAILABLE");

@@ -1,13 +1,14 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { digestHex } from "../../../src/oci/reference";
 import { MAX_DUPLICATE_LINKS } from "../../../src/render/redirect";
-import { mirror, REPOSITORY, worker, request, seedContent, seedMirrors, type Seeded } from "./fixtures";
+import { mirror } from "../helpers/mirrors";
+import { REPOSITORY, worker, request, seedContent, seedCurrentMirrors, type Seeded } from "./fixtures";
 
 let seeded: Seeded;
 
 beforeEach(async () => {
   seeded = await seedContent();
-  await seedMirrors([mirror("alpha", "DE"), mirror("beta", "FR")]);
+  await seedCurrentMirrors([mirror("alpha"), mirror("beta", { country: "FR" })]);
 });
 
 /** The `Link` values of a response; workerd joins repeated headers with ", ". */
@@ -49,12 +50,12 @@ describe("RFC 6249 headers on blob redirects", () => {
   });
 
   it("Should list at most MAX_DUPLICATE_LINKS duplicates", async () => {
-    await seedMirrors(Array.from({ length: 14 }, (_, i) => mirror(`m${i}`, "DE")));
+    await seedCurrentMirrors(Array.from({ length: 14 }, (_, i) => mirror(`m${i}`)));
     expect(links(await request(blobPath()))).toHaveLength(MAX_DUPLICATE_LINKS);
   });
 
   it("Should send no Link header when the redirect target is the only copy", async () => {
-    await seedMirrors([mirror("alpha", "DE")], null);
+    await seedCurrentMirrors([mirror("alpha")], null);
     expect((await request(blobPath())).headers.get("Link")).toBeNull();
   });
 

@@ -4,7 +4,7 @@ import { cidrContains, parseCidr, parseIp } from "../../../src/mirrors/ip";
 import { selectFromIndex, selectMirrors, type ClientLocation, type SelectionRequest } from "../../../src/mirrors/select";
 import { buildTableIndex, withHealth } from "../../../src/mirrors/selection-index";
 import type { CrawlState, Mirror, MirrorTable } from "../../../src/mirrors/types";
-import { client, health, mirror, table } from "./fixtures";
+import { client, crawledAt, healthy, mirror, table } from "../helpers/mirrors";
 
 const PLACES = [
   { country: "DE", continent: "EU", latitude: 51, longitude: 10 },
@@ -45,7 +45,7 @@ const randomTable = fc.array(mirrorFields, { minLength: 1, maxLength: 25 }).map(
   );
   const crawl: CrawlState = {};
   list.forEach((fields, i) => {
-    if (fields.crawled !== -1 || i % 2 === 0) crawl[`m${i}`] = health(fields.crawled, { down: fields.down });
+    if (fields.crawled !== -1 || i % 2 === 0) crawl[`m${i}`] = healthy(fields.crawled, { down: fields.down });
   });
   return { table: table(mirrors), crawl };
 });
@@ -107,7 +107,7 @@ describe("selectMirrors properties", () => {
       fc.property(fc.array(fc.integer({ min: 1, max: 100 }), { minLength: 2, maxLength: 6 }), fc.nat(), (bandwidths, seed) => {
         const mirrors = bandwidths.map((bandwidth, i) => mirror(`de-${seed}-${i}`, { bandwidth }));
         const shared = table(mirrors);
-        const crawl = Object.fromEntries(mirrors.map((m) => [m.id, health(1)]));
+        const crawl = crawledAt(mirrors, 1);
         const counts = new Map<string, number>();
         for (let i = 0; i < clients; i++) {
           const ip = `${(i >> 8) & 255}.${i & 255}.${seed & 255}.1`;
@@ -155,7 +155,7 @@ describe("selectMirrors properties", () => {
     fc.assert(
       fc.property(randomTable, fc.array(randomClient, { minLength: 20, maxLength: 60 }), fc.nat(), fc.constantFrom("down", "stale", "disabled"), ({ table: mirrors, crawl }, clients, pick, how) => {
         const leaving = mirrors.mirrors[pick % mirrors.mirrors.length]!;
-        const after: CrawlState = { ...crawl, [leaving.id]: health(how === "stale" ? 0 : 4, { down: how === "down" }) };
+        const after: CrawlState = { ...crawl, [leaving.id]: healthy(how === "stale" ? 0 : 4, { down: how === "down" }) };
         const afterTable: MirrorTable = how === "disabled" ? { ...mirrors, mirrors: mirrors.mirrors.map((m) => (m === leaving ? { ...m, enabled: false } : m)) } : mirrors;
         for (const who of clients) {
           const ask = { client: who, generation: 1, repository: "team/app", limit: 10 };
@@ -190,7 +190,7 @@ describe("selectMirrors properties", () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 5, max: 20 }), { minLength: 20, maxLength: 40 }), fc.nat(), (bandwidths, seed) => {
         const mirrors = bandwidths.map((bandwidth, i) => mirror(`de-${seed}-${i}`, { bandwidth }));
-        const ringed = withHealth(buildTableIndex(table(mirrors), { ringThreshold: 1 }), Object.fromEntries(mirrors.map((m) => [m.id, health(1)])));
+        const ringed = withHealth(buildTableIndex(table(mirrors), { ringThreshold: 1 }), crawledAt(mirrors, 1));
         const counts = new Map<string, number>();
         for (let i = 0; i < clients; i++) {
           const ip = `${(i >> 8) & 255}.${i & 255}.${seed & 255}.1`;

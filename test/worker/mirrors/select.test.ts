@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { selectFromIndex, selectMirrors, type SelectionRequest } from "../../../src/mirrors/select";
 import { buildTableIndex, selectionIndex, withHealth } from "../../../src/mirrors/selection-index";
 import type { CrawlState, Mirror, MirrorTable } from "../../../src/mirrors/types";
-import { client, crawledAt, health, mirror, ORIGIN_URL, table } from "./fixtures";
+import { client, crawledAt, healthy, mirror, ORIGIN_URL, table } from "../helpers/mirrors";
 
 function request(fields: Partial<SelectionRequest> = {}): SelectionRequest {
   return { client: client(), generation: 1, repository: "library/alpine", limit: 10, ...fields };
@@ -140,26 +140,26 @@ describe("selectMirrors health and generation", () => {
   const de = mirror("de");
 
   it("Should never choose a mirror that has not synced the content's generation", () => {
-    expect(select([de], { generation: 5 }, { de: health(4) }).chosen.map((m) => m.id)).toEqual(["origin"]);
+    expect(select([de], { generation: 5 }, { de: healthy(4) }).chosen.map((m) => m.id)).toEqual(["origin"]);
   });
 
   it("Should choose a mirror that synced a later generation than the content's", () => {
-    expect(firstOf([de], { generation: 5 }, { de: health(9) })).toEqual({ id: "de", tier: "world" });
+    expect(firstOf([de], { generation: 5 }, { de: healthy(9) })).toEqual({ id: "de", tier: "world" });
   });
 
   it("Should explain a mirror behind the content's generation as stale", () => {
-    expect(select([de], { generation: 5, explain: true }, { de: health(4) }).excluded).toEqual([{ id: "de", reason: "stale" }]);
+    expect(select([de], { generation: 5, explain: true }, { de: healthy(4) }).excluded).toEqual([{ id: "de", reason: "stale" }]);
   });
 
   it("Should exclude a mirror the crawler never checked as unchecked", () => {
-    expect(select([de, mirror("fr")], { explain: true }, { fr: health(-1) }).excluded).toEqual([
+    expect(select([de, mirror("fr")], { explain: true }, { fr: healthy(-1) }).excluded).toEqual([
       { id: "de", reason: "unchecked" },
       { id: "fr", reason: "unchecked" },
     ]);
   });
 
   it("Should exclude a mirror marked down, whatever its generation", () => {
-    const selection = select([de], { explain: true }, { de: health(9, { down: true }) });
+    const selection = select([de], { explain: true }, { de: healthy(9, { down: true }) });
     expect([selection.chosen.map((m) => m.id), selection.excluded]).toEqual([["origin"], [{ id: "de", reason: "down" }]]);
   });
 
@@ -169,7 +169,7 @@ describe("selectMirrors health and generation", () => {
   });
 
   it("Should leave the exclusions out unless asked to explain", () => {
-    expect(select([de], {}, { de: health(9, { down: true }) }).excluded).toEqual([]);
+    expect(select([de], {}, { de: healthy(9, { down: true }) }).excluded).toEqual([]);
   });
 });
 
@@ -258,7 +258,7 @@ describe("selectMirrors on a ring (large tiers)", () => {
   });
 
   it("Should skip mirrors behind the content's generation while walking the ring", () => {
-    const crawl = { ...crawledAt(mirrors, 1), ...Object.fromEntries(mirrors.slice(0, 25).map((m) => [m.id, health(0)])) };
+    const crawl = { ...crawledAt(mirrors, 1), ...Object.fromEntries(mirrors.slice(0, 25).map((m) => [m.id, healthy(0)])) };
     expect(ringSelect(crawl).map((m) => m.id).sort()).toEqual(mirrors.slice(25).map((m) => m.id).sort());
   });
 

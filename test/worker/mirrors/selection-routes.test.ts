@@ -4,7 +4,7 @@ import { buildApp } from "../../../src/app";
 import type { Digest } from "../../../src/oci/reference";
 import { keys } from "../../../src/store/keys";
 import type { MirrorTable, CrawlState } from "../../../src/mirrors/types";
-import { health, mirror, ORIGIN_URL } from "./fixtures";
+import { healthy, mirror, ORIGIN_URL, seedMirrors } from "../helpers/mirrors";
 
 const FRONTDOOR = "http://frontdoor.test";
 const REPOSITORY = "library/busybox";
@@ -15,12 +15,10 @@ const de = mirror("mirror-de");
 const jp = mirror("mirror-jp", { country: "JP", continent: "AS" });
 
 /** Seeds one blob of `generation` and a mirror table with its crawl state, each under a fresh version. */
-async function seed(mirrors = [de, jp], crawl: CrawlState = { "mirror-de": health(3), "mirror-jp": health(3) }, origin: MirrorTable["origin"] = { baseUrl: ORIGIN_URL }, generation = 2) {
+async function seed(mirrors = [de, jp], crawl: CrawlState = { "mirror-de": healthy(3), "mirror-jp": healthy(3) }, origin: MirrorTable["origin"] = { baseUrl: ORIGIN_URL }, generation = 2) {
   await env.REGISTRY.put(keys.blob(REPOSITORY, DIGEST), JSON.stringify({ size: 12, generation }));
   await env.REGISTRY.put(keys.tagList(REPOSITORY), JSON.stringify(["latest"]));
-  const version = crypto.randomUUID();
-  await env.REGISTRY.put(keys.mirrors(), JSON.stringify({ version, origin, mirrors }), { metadata: { version } });
-  await env.REGISTRY.put(keys.crawlState(), JSON.stringify(crawl), { metadata: { version: crypto.randomUUID() } });
+  await seedMirrors({ origin, mirrors }, crawl);
 }
 
 function blobRequest(path: string, headers: Record<string, string> = {}, cf: Record<string, unknown> = GERMANY): Request {
@@ -55,13 +53,13 @@ describe("blob redirects through selection", () => {
   });
 
   it("Should redirect to the origin when every mirror is behind the blob's generation", async () => {
-    await seed([de, jp], { "mirror-de": health(1), "mirror-jp": health(1) });
+    await seed([de, jp], { "mirror-de": healthy(1), "mirror-jp": healthy(1) });
     const response = await exports.default.fetch(blobRequest(blobPath));
     expect(response.headers.get("Location")).toBe(`${ORIGIN_URL}/blobs/sha256/${"ab".repeat(32)}`);
   });
 
   it("Should answer 503 MIRROR_UNAVAILABLE when no mirror qualifies and there is no origin", async () => {
-    await seed([de, jp], { "mirror-de": health(1), "mirror-jp": health(3, { down: true }) }, null);
+    await seed([de, jp], { "mirror-de": healthy(1), "mirror-jp": healthy(3, { down: true }) }, null);
     const response = await exports.default.fetch(blobRequest(blobPath));
     const body = (await response.json()) as { errors: Array<{ code: string }> };
     expect([response.status, body.errors.map((e) => e.code)]).toEqual([503, ["MIRROR_UNAVAILABLE"]]);
@@ -71,7 +69,7 @@ describe("blob redirects through selection", () => {
 describe("GET /debug/selection/<name>/blobs/<digest>", () => {
   it("Should show the chosen mirrors with their tiers and the excluded ones with their reasons", async () => {
     const fr = mirror("mirror-fr", { country: "FR" });
-    await seed([de, jp, fr, mirror("mirror-off", { enabled: false })], { "mirror-de": health(3), "mirror-jp": health(3), "mirror-fr": health(1) });
+    await seed([de, jp, fr, mirror("mirror-off", { enabled: false })], { "mirror-de": healthy(3), "mirror-jp": healthy(3), "mirror-fr": healthy(1) });
     const body = (await (await exports.default.fetch(blobRequest(debugPath))).json()) as Record<string, unknown>;
     expect([body.chosen, body.excluded]).toEqual([
       [

@@ -1,33 +1,16 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { firstError, request } from "../helpers/fetch";
-import { healthy, seedImage, seedMirrors, type SeededImage } from "../helpers/seed";
+import { healthy, mirror, ORIGIN_URL, seedMirrors, table } from "../helpers/mirrors";
+import { seedImage, type SeededImage } from "../helpers/seed";
 
-const ORIGIN = "https://origin.example.org/tree";
 const MIRROR = "https://mirror.example.net/pub/containers";
+const MIRROR_DE = mirror("mirror-de", { baseUrl: MIRROR });
 
 let image: SeededImage;
 
 beforeEach(async () => {
   image = await seedImage("fedora/fedora-minimal", "41", 2);
-  await seedMirrors(
-    {
-      origin: { baseUrl: ORIGIN, country: "US" },
-      mirrors: [
-        {
-          id: "mirror-de",
-          baseUrl: MIRROR,
-          country: "DE",
-          continent: "EU",
-          asns: [],
-          netblocks: [],
-          bandwidth: 100,
-          private: false,
-          enabled: true,
-        },
-      ],
-    },
-    { "mirror-de": healthy(2) },
-  );
+  await seedMirrors(table([MIRROR_DE]), { "mirror-de": healthy(2) });
 });
 
 describe("GET /v2/<name>/blobs/<digest>", () => {
@@ -45,18 +28,10 @@ describe("GET /v2/<name>/blobs/<digest>", () => {
   });
 
   it("Should fall back to the origin when no mirror has the blob's generation", async () => {
-    await seedMirrors(
-      {
-        origin: { baseUrl: ORIGIN, country: "US" },
-        mirrors: [
-          { id: "mirror-de", baseUrl: MIRROR, country: "DE", continent: "EU", asns: [], netblocks: [], bandwidth: 100, private: false, enabled: true },
-        ],
-      },
-      { "mirror-de": healthy(1) },
-    );
+    await seedMirrors(table([MIRROR_DE]), { "mirror-de": healthy(1) });
     const response = await request(`/v2/fedora/fedora-minimal/blobs/${image.layerDigest}`);
     expect(response.status).toBe(307);
-    expect(response.headers.get("Location")).toBe(`${ORIGIN}/blobs/sha256/${image.layerDigest.slice(7)}`);
+    expect(response.headers.get("Location")).toBe(`${ORIGIN_URL}/blobs/sha256/${image.layerDigest.slice(7)}`);
   });
 
   it("Should answer 503 MIRROR_UNAVAILABLE when neither a mirror nor an origin can serve", async () => {

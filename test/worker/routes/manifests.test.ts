@@ -2,19 +2,9 @@ import { env } from "cloudflare:workers";
 import { createExecutionContext } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import { buildApp } from "../../../src/app";
+import { CLIENT_ACCEPT } from "../helpers/clients";
 import { firstError, request } from "../helpers/fetch";
 import { seedImage, type SeededImage } from "../helpers/seed";
-
-const SKOPEO_ACCEPT = [
-  "application/vnd.oci.image.manifest.v1+json",
-  "application/vnd.docker.distribution.manifest.v2+json",
-  "application/vnd.docker.distribution.manifest.v1+prettyjws",
-  "application/vnd.docker.distribution.manifest.v1+json",
-  "application/vnd.docker.distribution.manifest.list.v2+json",
-  "application/vnd.oci.image.index.v1+json",
-];
-const CONTAINERD_ACCEPT =
-  "application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, */*";
 
 let image: SeededImage;
 
@@ -55,14 +45,14 @@ describe("GET /v2/<name>/manifests/<reference>", () => {
 
   it("Should accept skopeo's six separate Accept lines", async () => {
     const headers = new Headers();
-    for (const type of SKOPEO_ACCEPT) headers.append("Accept", type);
+    for (const type of CLIENT_ACCEPT.skopeoManifest) headers.append("Accept", type);
     const response = await request("/v2/fedora/fedora-minimal/manifests/41", { headers });
     expect(response.status).toBe(200);
     expect(response.headers.get("Content-Type")).toBe("application/vnd.oci.image.manifest.v1+json");
   });
 
   it("Should accept containerd's comma-joined Accept ending in */*", async () => {
-    const response = await request("/v2/fedora/fedora-minimal/manifests/41", { headers: { Accept: CONTAINERD_ACCEPT } });
+    const response = await request("/v2/fedora/fedora-minimal/manifests/41", { headers: { Accept: CLIENT_ACCEPT.containerdManifest } });
     expect(response.status).toBe(200);
     expect(response.headers.get("Docker-Content-Digest")).toBe(image.manifestDigest);
   });

@@ -1,39 +1,10 @@
 import { reset } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import type { CrawlState, Mirror, MirrorHealth } from "../../../src/mirrors/types";
+import type { CrawlState, Mirror } from "../../../src/mirrors/types";
 import type { StatusReport } from "../../../src/render/status-report";
 import { keys } from "../../../src/store/keys";
-import { seedMirrors } from "../helpers/seed";
-
-function mirror(id: string, overrides: Partial<Mirror> = {}): Mirror {
-  return {
-    id,
-    baseUrl: `https://${id}.mirrors.test/oci`,
-    country: "DE",
-    continent: "EU",
-    asns: [],
-    netblocks: [],
-    bandwidth: 100,
-    private: false,
-    enabled: true,
-    ...overrides,
-  };
-}
-
-function health(overrides: Partial<MirrorHealth> = {}): MirrorHealth {
-  return {
-    generation: 3,
-    down: false,
-    consecutiveFailures: 0,
-    lastSuccess: "2026-11-27T12:00:00.000Z",
-    lastFailure: null,
-    lastFailureReason: null,
-    responseTime: 42,
-    lastChecked: "2026-11-27T12:00:00.000Z",
-    ...overrides,
-  };
-}
+import { healthy, mirror, seedMirrors } from "../helpers/mirrors";
 
 const MIRRORS: Mirror[] = [
   mirror("berlin"),
@@ -46,11 +17,11 @@ const MIRRORS: Mirror[] = [
 ];
 
 const CRAWL: CrawlState = {
-  berlin: health(),
-  paris: health({ generation: 1 }),
-  tokyo: health({ down: true, consecutiveFailures: 3, lastFailure: "2026-11-27T12:00:00.000Z", lastFailureReason: "timeout" }),
-  osaka: health({ consecutiveFailures: 1, lastFailureReason: "size-mismatch" }),
-  campus: health(),
+  berlin: healthy(3),
+  paris: healthy(1),
+  tokyo: healthy(3, { down: true, consecutiveFailures: 3, lastFailure: "2026-11-27T12:00:00.000Z", lastFailureReason: "timeout" }),
+  osaka: healthy(3, { consecutiveFailures: 1, lastFailureReason: "size-mismatch" }),
+  campus: healthy(3),
 };
 
 async function seedWorld(mirrors: Mirror[] = MIRRORS, crawl: CrawlState = CRAWL): Promise<void> {
