@@ -23,9 +23,9 @@ export const blobs = new Hono<AppEnv>().get("/:name{.+}/blobs/:digest", async (c
     if (!(await c.var.registry.repositoryExists(repository))) throw new RegistryError("NAME_UNKNOWN", { detail: { name: repository } });
     throw new RegistryError("BLOB_UNKNOWN", { detail: { digest } });
   }
-  c.header("Docker-Content-Digest", digest);
   c.header("Vary", "Accept");
   const metalink = prefersMetalink(c.req.header("Accept") ?? null, blob.mediaType ?? "application/octet-stream");
+  if (!metalink) c.header("Docker-Content-Digest", digest);
   if (c.req.method === "HEAD" && !metalink) {
     c.header("Content-Type", blob.mediaType ?? "application/octet-stream");
     c.header("Content-Length", String(blob.size));

@@ -36,7 +36,11 @@ export async function chooseMirrors(c: Context<AppEnv>, content: MirroredContent
   return [best, ...rest];
 }
 
-/** RFC 5854 answer listing the content's copies on `chosen`, with its publication times. */
+/**
+ * RFC 5854 answer listing the content's copies on `chosen`, with its
+ * publication times. It carries no `Docker-Content-Digest`: that header names
+ * the digest of the body, and this body is the XML, not the content.
+ */
 export async function metalinkAnswer(c: Context<AppEnv>, content: MirroredContent, chosen: readonly ChosenMirror[]): Promise<Response> {
   const [first, newest] = await Promise.all([c.var.registry.generation(content.generation), c.var.registry.publication()]);
   const document = renderMetalink({
@@ -49,7 +53,6 @@ export async function metalinkAnswer(c: Context<AppEnv>, content: MirroredConten
   });
   c.header("Content-Type", MEDIA_TYPES.metalink4);
   c.header("Content-Length", String(new TextEncoder().encode(document).byteLength));
-  c.header("Docker-Content-Digest", content.digest);
   c.header("Cache-Control", "private, no-store");
   return c.body(document, 200);
 }

@@ -21,6 +21,11 @@ describe("Metalink negotiation on manifests", () => {
     expect(response.headers.get("Content-Type")).toBe(METALINK);
   });
 
+  it("Should not label a metalink body with the manifest's Docker-Content-Digest", async () => {
+    const response = await request(manifestPath(), CLIENT_ACCEPT.aria2c);
+    expect(response.headers.get("Docker-Content-Digest")).toBeNull();
+  });
+
   it("Should answer skopeo's six Accept lines with the manifest itself", async () => {
     const response = await request(manifestPath(), CLIENT_ACCEPT.skopeoManifest);
     expect(response.headers.get("Content-Type")).toBe(MEDIA_TYPES.ociManifest);
