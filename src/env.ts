@@ -5,7 +5,7 @@ import type { Settings } from "./config";
 /** Bindings and variables declared in wrangler.toml. */
 export interface Env {
   REGISTRY: KVNamespace;
-  /** "production" or "development"; anything but "production" enables the dev-only settings. */
+  /** "production" (the default) or "development", which enables the dev-only settings; any other value is an error. */
   FRONTDOOR_ENV?: string;
   /** Most mirrors listed in a metalink or in `Link: rel=duplicate` headers (default 10). */
   MIRROR_LIST_CAP?: string;

@@ -20,17 +20,17 @@ function parsePageSize(value: string | undefined): number {
 
 /**
  * One page of a lexically sorted list, after `last` and at most `n` long
- * (Distribution Spec, "Listing Tags"); `isValidLast` guards the cursor's grammar.
+ * (Distribution Spec, "Listing Tags"); `isValidLast` guards the cursor's grammar and `invalidLast` builds the error for a bad one.
  */
 export function paginate(
   sorted: readonly string[],
   query: { n?: string; last?: string },
   path: string,
-  lastError: RegistryError,
   isValidLast: (last: string) => boolean,
+  invalidLast: (last: string) => RegistryError,
 ): Page {
   const size = parsePageSize(query.n);
-  if (query.last !== undefined && !isValidLast(query.last)) throw lastError;
+  if (query.last !== undefined && !isValidLast(query.last)) throw invalidLast(query.last);
   const start = query.last === undefined ? 0 : upperBound(sorted, query.last);
   const items = sorted.slice(start, start + size);
   const hasMore = size > 0 && start + size < sorted.length;

@@ -1,5 +1,4 @@
 const RADIANS = Math.PI / 180;
-const EARTH_RADIUS_KM = 6371.0088;
 
 /** A point on the unit sphere; the nearer of two points has the larger dot product with the client's. */
 export interface UnitVector {
@@ -20,10 +19,4 @@ export function unitVector(latitude: number, longitude: number): UnitVector {
   const phi = latitude * RADIANS;
   const lambda = longitude * RADIANS;
   return { x: Math.cos(phi) * Math.cos(lambda), y: Math.cos(phi) * Math.sin(lambda), z: Math.sin(phi) };
-}
-
-/** Great-circle distance in kilometres between two points given by their unit vectors. */
-export function greatCircleKm(a: UnitVector, b: UnitVector): number {
-  const dot = Math.min(1, Math.max(-1, a.x * b.x + a.y * b.y + a.z * b.z));
-  return Math.acos(dot) * EARTH_RADIUS_KM;
 }

@@ -1,4 +1,4 @@
-import { hashWords, unitHash } from "./hash";
+import { hashWords, rendezvousScore, unitHash } from "./hash";
 import { cidrContains, clientNetwork, parseCidr, parseIp, type IpAddress } from "./ip";
 import { isCoordinate, unitVector } from "./geo";
 import { firstPointAt } from "./ring";
@@ -104,7 +104,7 @@ function rendezvousTop(pass: Pass, lists: readonly Int32Array[], want: number): 
       const unit = unitHash(key1, key2, idHash1[mirror]!, idHash2[mirror]!);
       const w = weight[mirror]!;
       if (threshold * (1 - unit) >= w) continue;
-      const score = -w / Math.log(unit);
+      const score = rendezvousScore(w, unit);
       if (score <= threshold) continue;
       insertRanked(ranked, scores, want, mirror, score);
       if (ranked.length === want) threshold = scores[want - 1]!;

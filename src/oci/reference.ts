@@ -13,6 +13,16 @@ const DIGEST_ENCODINGS = {
 export const MAX_NAME_LENGTH = 255;
 
 export type DigestAlgorithm = keyof typeof DIGEST_ENCODINGS;
+
+/**
+ * Each algorithm's names elsewhere: WebCrypto's, which RFC 5843 also gives
+ * the `Digest` header (RFC 3230), and the IANA "Hash Function Textual Names"
+ * that Metalink's `<hash type>` uses (RFC 5854, section 4.2.4).
+ */
+export const DIGEST_ALGORITHM_NAMES = {
+  sha256: { webCrypto: "SHA-256", iana: "sha-256" },
+  sha512: { webCrypto: "SHA-512", iana: "sha-512" },
+} as const satisfies Record<DigestAlgorithm, { webCrypto: string; iana: string }>;
 export type Digest = `${DigestAlgorithm}:${string}`;
 export type Reference = { kind: "tag"; tag: string } | { kind: "digest"; digest: Digest };
 
@@ -61,7 +71,7 @@ export function parseReference(value: string): Reference {
 
 /** Computes an OCI digest of bytes with the given algorithm. */
 export async function computeDigest(bytes: ArrayBuffer | Uint8Array, algorithm: DigestAlgorithm = "sha256"): Promise<Digest> {
-  const hash = await crypto.subtle.digest(algorithm === "sha256" ? "SHA-256" : "SHA-512", bytes);
+  const hash = await crypto.subtle.digest(DIGEST_ALGORITHM_NAMES[algorithm].webCrypto, bytes);
   const hex = Array.from(new Uint8Array(hash), (byte) => byte.toString(16).padStart(2, "0")).join("");
   return `${algorithm}:${hex}`;
 }

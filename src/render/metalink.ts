@@ -1,6 +1,6 @@
 import { negotiate } from "../http/accept";
 import { MEDIA_TYPES } from "../oci/media-types";
-import { digestAlgorithm, digestHex, type Digest } from "../oci/reference";
+import { DIGEST_ALGORITHM_NAMES, digestAlgorithm, digestHex, type Digest } from "../oci/reference";
 import { xmlDocument, type XmlElement } from "./xml";
 
 /** RFC 5854, section 4: the Metalink 4 namespace. */
@@ -27,9 +27,6 @@ export interface MetalinkFile {
   /** Set for manifests, so a client can hand the bytes to the right parser. */
   mediaType?: string;
 }
-
-/** IANA "Hash Function Textual Names" for the digest algorithms OCI registers. */
-const HASH_NAMES = { sha256: "sha-256", sha512: "sha-512" } as const;
 
 /**
  * True when the client's `Accept` prefers a Metalink 4 document over the
@@ -67,7 +64,7 @@ export function renderMetalink(file: MetalinkFile): string {
   if (!Number.isSafeInteger(file.size) || file.size < 0) throw new Error(`invalid size ${file.size}`);
   const children: XmlElement[] = [
     { name: "size", text: String(file.size) },
-    { name: "hash", attributes: [["type", HASH_NAMES[digestAlgorithm(file.digest)]]], text: digestHex(file.digest) },
+    { name: "hash", attributes: [["type", DIGEST_ALGORITHM_NAMES[digestAlgorithm(file.digest)].iana]], text: digestHex(file.digest) },
     ...file.locations.map(urlElement),
   ];
   if (file.mediaType !== undefined) children.push({ name: "fd:mediaType", text: file.mediaType });

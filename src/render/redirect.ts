@@ -1,12 +1,10 @@
 import type { ChosenMirror } from "../mirrors/select";
 import { blobUrl } from "../mirrors/blob-url";
-import { digestAlgorithm, digestHex, type Digest } from "../oci/reference";
+import { DIGEST_ALGORITHM_NAMES, digestAlgorithm, digestHex, type Digest } from "../oci/reference";
 import { countryAttribute, type DownloadLocation } from "./metalink";
 
 /** Most `Link: rel=duplicate` headers one redirect carries, whatever the mirror list cap. */
 export const MAX_DUPLICATE_LINKS = 10;
-
-const DIGEST_ALGORITHMS = { sha256: "SHA-256", sha512: "SHA-512" } as const;
 
 /** The content's URL on each chosen mirror, in selection order (origin last). */
 export function downloadLocations(chosen: readonly ChosenMirror[], digest: Digest): DownloadLocation[] {
@@ -48,5 +46,5 @@ function hexToBase64(hex: string): string {
 
 /** RFC 3230, section 4.3.2 `Digest` instance digest, with the RFC 5843 algorithm names: `SHA-256=<base64 of the raw hash>`. */
 export function instanceDigest(digest: Digest): string {
-  return `${DIGEST_ALGORITHMS[digestAlgorithm(digest)]}=${hexToBase64(digestHex(digest))}`;
+  return `${DIGEST_ALGORITHM_NAMES[digestAlgorithm(digest)].webCrypto}=${hexToBase64(digestHex(digest))}`;
 }

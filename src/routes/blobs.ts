@@ -1,11 +1,11 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
-import { RegistryError } from "../errors";
 import { NO_TRANSFORM } from "../http/headers";
 import { blobUrl } from "../mirrors/blob-url";
 import { parseDigest, parseRepositoryName } from "../oci/reference";
 import { prefersMetalink } from "../render/metalink";
 import { downloadLocations, duplicateLinks, instanceDigest } from "../render/redirect";
+import { findBlob } from "./lookups";
 import { chooseMirrors, metalinkAnswer } from "./mirror-answers";
 
 /**
@@ -18,27 +18,28 @@ export const blobs = new Hono<AppEnv>().get("/:name{.+}/blobs/:digest", async (c
   const repository = parseRepositoryName(c.req.param("name"));
   const digest = parseDigest(c.req.param("digest"));
   c.set("logDigest", digest);
-  const blob = await c.var.registry.blob(repository, digest);
-  if (blob === null) {
-    if (!(await c.var.registry.repositoryExists(repository))) throw new RegistryError("NAME_UNKNOWN", { detail: { name: repository } });
-    throw new RegistryError("BLOB_UNKNOWN", { detail: { digest } });
-  }
+  // A GET will need the mirror table and crawl state: read them alongside the blob record.
+  const inputs = c.req.method === "GET" ? c.var.mirrors.selectionInputs() : undefined;
+  inputs?.catch(() => {});
+  const blob = await findBlob(c.var.registry, repository, digest);
   c.header("Vary", "Accept");
-  const metalink = prefersMetalink(c.req.header("Accept") ?? null, blob.mediaType ?? "application/octet-stream");
-  if (!metalink) c.header("Docker-Content-Digest", digest);
-  if (c.req.method === "HEAD" && !metalink) {
+  const content = { repository, digest, size: blob.size, generation: blob.generation };
+  if (prefersMetalink(c.req.header("Accept") ?? null, blob.mediaType ?? "application/octet-stream")) {
+    return metalinkAnswer(c, content, inputs);
+  }
+  c.header("Docker-Content-Digest", digest);
+  if (c.req.method === "HEAD") {
     c.header("Content-Type", blob.mediaType ?? "application/octet-stream");
     c.header("Content-Length", String(blob.size));
     c.header("Cache-Control", NO_TRANSFORM);
     c.header("ETag", `"${digest}"`);
     return c.body(null, 200);
   }
-  const content = { repository, digest, size: blob.size, generation: blob.generation };
-  const chosen = await chooseMirrors(c, content);
-  if (metalink) return metalinkAnswer(c, content, chosen);
+  const chosen = await chooseMirrors(c, content, inputs);
   c.header("Cache-Control", "private, no-store");
-  const locations = downloadLocations(chosen, digest);
-  for (const link of duplicateLinks(locations, c.var.settings.mirrorListCap)) c.header("Link", link, { append: true });
+  for (const link of duplicateLinks(downloadLocations(chosen, digest), c.var.settings.mirrorListCap)) {
+    c.header("Link", link, { append: true });
+  }
   c.header("Digest", instanceDigest(digest));
   return c.redirect(blobUrl(chosen[0].baseUrl, digest), 307);
 });

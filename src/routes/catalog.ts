@@ -10,8 +10,8 @@ export const catalog = new Hono<AppEnv>().get("/_catalog", async (c) => {
     await c.var.registry.catalog(),
     c.req.query(),
     "/v2/_catalog",
-    new RegistryError("NAME_INVALID", { message: "invalid repository name in last", detail: { last: c.req.query("last") } }),
     isRepositoryName,
+    (last) => new RegistryError("NAME_INVALID", { message: "invalid repository name in last", detail: { last } }),
   );
   if (page.link !== null) c.header("Link", page.link);
   return c.json({ repositories: page.items });

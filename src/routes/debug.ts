@@ -3,32 +3,24 @@ import type { AppEnv } from "../env";
 import { RegistryError } from "../errors";
 import { blobUrl } from "../mirrors/blob-url";
 import { locateClient } from "../mirrors/client";
-import { selectMirrors } from "../mirrors/select";
 import { parseDigest, parseRepositoryName } from "../oci/reference";
+import { findBlob } from "./lookups";
+import { selectFor } from "./mirror-answers";
 
 /**
  * `GET /debug/selection/<name>/blobs/<digest>`, outside production only:
  * the mirror selection the blob route would make for this client, with
- * every chosen mirror's tier and every excluded mirror's reason. Production answers NOT_FOUND, as for any unknown path.
+ * every chosen mirror's tier and every excluded mirror's reason. Production
+ * answers NOT_FOUND, as for any unknown path.
  */
 export const debug = new Hono<AppEnv>().get("/debug/selection/:name{.+}/blobs/:digest", async (c) => {
   if (c.var.settings.production) throw new RegistryError("NOT_FOUND", { detail: { path: new URL(c.req.url).pathname } });
   const repository = parseRepositoryName(c.req.param("name"));
   const digest = parseDigest(c.req.param("digest"));
-  const blob = await c.var.registry.blob(repository, digest);
-  if (blob === null) {
-    if (!(await c.var.registry.repositoryExists(repository))) throw new RegistryError("NAME_UNKNOWN", { detail: { name: repository } });
-    throw new RegistryError("BLOB_UNKNOWN", { detail: { digest } });
-  }
+  const blob = await findBlob(c.var.registry, repository, digest);
   const { location, ignored } = locateClient(c.req.raw, c.var.settings);
-  const [table, crawl] = await Promise.all([c.var.mirrors.table(), c.var.mirrors.crawlState()]);
-  const selection = selectMirrors(table, crawl, {
-    client: location,
-    generation: blob.generation,
-    repository,
-    limit: c.var.settings.mirrorListCap,
-    explain: true,
-  });
+  const content = { repository, digest, size: blob.size, generation: blob.generation };
+  const selection = await selectFor(c, content, { client: location, explain: true });
   c.header("Cache-Control", "private, no-store");
   return c.json({
     repository,

@@ -1,23 +1,10 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
-import { RegistryError } from "../errors";
 import { NO_TRANSFORM } from "../http/headers";
 import { parseReference, parseRepositoryName } from "../oci/reference";
 import { prefersMetalink } from "../render/metalink";
-import type { Manifest } from "../store/records";
-import type { RegistryStore } from "../store/registry-store";
-import { metalinkAnswer, chooseMirrors } from "./mirror-answers";
-
-async function findManifest(registry: RegistryStore, repository: string, reference: string): Promise<Manifest> {
-  const parsed = parseReference(reference);
-  const manifest =
-    parsed.kind === "tag"
-      ? await registry.manifestByTag(repository, parsed.tag)
-      : await registry.manifestByDigest(repository, parsed.digest);
-  if (manifest !== null) return manifest;
-  if (!(await registry.repositoryExists(repository))) throw new RegistryError("NAME_UNKNOWN", { detail: { name: repository } });
-  throw new RegistryError("MANIFEST_UNKNOWN", { detail: { name: repository, reference } });
-}
+import { findManifest } from "./lookups";
+import { metalinkAnswer } from "./mirror-answers";
 
 /**
  * `GET`/`HEAD /v2/<name>/manifests/<reference>`: the stored bytes as published,
@@ -27,12 +14,12 @@ async function findManifest(registry: RegistryStore, repository: string, referen
  */
 export const manifests = new Hono<AppEnv>().get("/:name{.+}/manifests/:reference", async (c) => {
   const repository = parseRepositoryName(c.req.param("name"));
-  const manifest = await findManifest(c.var.registry, repository, c.req.param("reference"));
+  const manifest = await findManifest(c.var.registry, repository, parseReference(c.req.param("reference")));
   c.set("logDigest", manifest.digest);
   c.header("Vary", "Accept");
   if (prefersMetalink(c.req.header("Accept") ?? null, manifest.mediaType)) {
     const content = { repository, digest: manifest.digest, size: manifest.bytes.byteLength, generation: manifest.generation, mediaType: manifest.mediaType };
-    return metalinkAnswer(c, content, await chooseMirrors(c, content));
+    return metalinkAnswer(c, content);
   }
   c.header("Content-Type", manifest.mediaType);
   c.header("Content-Length", String(manifest.bytes.byteLength));

@@ -2,11 +2,12 @@ import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { RegistryError } from "../errors";
 import { clientLocation } from "../mirrors/client";
-import { selectMirrors, type ChosenMirror } from "../mirrors/select";
+import { selectMirrors, type ChosenMirror, type ClientLocation, type Selection } from "../mirrors/select";
 import { MEDIA_TYPES } from "../oci/media-types";
 import type { Digest } from "../oci/reference";
 import { renderMetalink } from "../render/metalink";
 import { downloadLocations } from "../render/redirect";
+import type { SelectionInputs } from "../store/mirror-store";
 
 /** A piece of published content that mirrors hold at `blobs/<alg>/<hex>`. */
 export interface MirroredContent {
@@ -18,18 +19,37 @@ export interface MirroredContent {
   mediaType?: string;
 }
 
+export interface SelectOptions {
+  /** The mirror table and crawl state, when the caller started reading them early. */
+  inputs?: Promise<SelectionInputs>;
+  /** The client's location, when the caller already worked it out. */
+  client?: ClientLocation;
+  /** Also list the excluded mirrors with their reasons (debug view). */
+  explain?: boolean;
+}
+
+/** Mirror selection for this request and `content` (docs/selection.md). */
+export async function selectFor(c: Context<AppEnv>, content: MirroredContent, options: SelectOptions = {}): Promise<Selection> {
+  const [table, crawl] = await (options.inputs ?? c.var.mirrors.selectionInputs());
+  return selectMirrors(table, crawl, {
+    client: options.client ?? clientLocation(c.req.raw, c.var.settings),
+    generation: content.generation,
+    repository: content.repository,
+    limit: c.var.settings.mirrorListCap,
+    explain: options.explain ?? false,
+  });
+}
+
 /**
  * The mirrors that can serve `content` to this client, best first and the
  * origin last; MIRROR_UNAVAILABLE when there is none, never a redirect to nowhere.
  */
-export async function chooseMirrors(c: Context<AppEnv>, content: MirroredContent): Promise<[ChosenMirror, ...ChosenMirror[]]> {
-  const [table, crawl] = await Promise.all([c.var.mirrors.table(), c.var.mirrors.crawlState()]);
-  const { chosen } = selectMirrors(table, crawl, {
-    client: clientLocation(c.req.raw, c.var.settings),
-    generation: content.generation,
-    repository: content.repository,
-    limit: c.var.settings.mirrorListCap,
-  });
+export async function chooseMirrors(
+  c: Context<AppEnv>,
+  content: MirroredContent,
+  inputs?: Promise<SelectionInputs>,
+): Promise<[ChosenMirror, ...ChosenMirror[]]> {
+  const { chosen } = await selectFor(c, content, inputs === undefined ? {} : { inputs });
   const [best, ...rest] = chosen;
   if (best === undefined) throw new RegistryError("MIRROR_UNAVAILABLE", { detail: { digest: content.digest } });
   c.set("logMirror", best.id);
@@ -37,12 +57,16 @@ export async function chooseMirrors(c: Context<AppEnv>, content: MirroredContent
 }
 
 /**
- * RFC 5854 answer listing the content's copies on `chosen`, with its
- * publication times. It carries no `Docker-Content-Digest`: that header names
- * the digest of the body, and this body is the XML, not the content.
+ * RFC 5854 answer listing the content's copies on the mirrors chosen for this
+ * client, with its publication times. It carries no `Docker-Content-Digest`:
+ * that header names the digest of the body, and this body is the XML, not the content.
  */
-export async function metalinkAnswer(c: Context<AppEnv>, content: MirroredContent, chosen: readonly ChosenMirror[]): Promise<Response> {
-  const [first, newest] = await Promise.all([c.var.registry.generation(content.generation), c.var.registry.publication()]);
+export async function metalinkAnswer(c: Context<AppEnv>, content: MirroredContent, inputs?: Promise<SelectionInputs>): Promise<Response> {
+  const [chosen, first, newest] = await Promise.all([
+    chooseMirrors(c, content, inputs),
+    c.var.registry.generation(content.generation),
+    c.var.registry.publication(),
+  ]);
   const document = renderMetalink({
     digest: content.digest,
     size: content.size,

@@ -2,16 +2,15 @@ import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { MEDIA_TYPES } from "../oci/media-types";
 import { parseDigest, parseRepositoryName } from "../oci/reference";
-import { RegistryError } from "../errors";
 
 /**
  * `GET /v2/<name>/referrers/<digest>?artifactType=` (Distribution Spec v1.1,
- * "Listing Referrers"): an image index of the manifests whose subject is the digest.
+ * "Listing Referrers"): an image index of the manifests whose subject is the
+ * digest, empty when there are none; the spec forbids a 404 here.
  */
 export const referrers = new Hono<AppEnv>().get("/:name{.+}/referrers/:digest", async (c) => {
   const repository = parseRepositoryName(c.req.param("name"));
   const digest = parseDigest(c.req.param("digest"));
-  if (!(await c.var.registry.repositoryExists(repository))) throw new RegistryError("NAME_UNKNOWN", { detail: { name: repository } });
   const artifactType = c.req.query("artifactType");
   let manifests = await c.var.registry.referrers(repository, digest);
   if (artifactType !== undefined) {

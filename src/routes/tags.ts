@@ -13,8 +13,8 @@ export const tags = new Hono<AppEnv>().get("/:name{.+}/tags/list", async (c) => 
     all,
     c.req.query(),
     `/v2/${repository}/tags/list`,
-    new RegistryError("TAG_INVALID", { message: "invalid tag in last", detail: { last: c.req.query("last") } }),
     isTag,
+    (last) => new RegistryError("TAG_INVALID", { message: "invalid tag in last", detail: { last } }),
   );
   if (page.link !== null) c.header("Link", page.link);
   return c.json({ name: repository, tags: page.items });

@@ -16,4 +16,11 @@ export class MirrorStore {
   async crawlState(): Promise<CrawlState> {
     return (await readVersioned<CrawlState>(this.kv, keys.crawlState()))?.value ?? EMPTY_CRAWL;
   }
+
+  /** Both inputs of mirror selection, read together. */
+  selectionInputs(): Promise<SelectionInputs> {
+    return Promise.all([this.table(), this.crawlState()]);
+  }
 }
+
+export type SelectionInputs = [MirrorTable, CrawlState];

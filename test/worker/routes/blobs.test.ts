@@ -1,7 +1,10 @@
+import { reset } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import { firstError, request } from "../helpers/fetch";
 import { healthy, mirror, ORIGIN_URL, seedMirrors, table } from "../helpers/mirrors";
 import { seedImage, type SeededImage } from "../helpers/seed";
+
+beforeEach(() => reset());
 
 const MIRROR = "https://mirror.example.net/pub/containers";
 const MIRROR_DE = mirror("mirror-de", { baseUrl: MIRROR });

@@ -1,6 +1,9 @@
+import { reset } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import { firstError, request } from "../helpers/fetch";
 import { seedImage } from "../helpers/seed";
+
+beforeEach(() => reset());
 
 beforeEach(async () => {
   for (const tag of ["40", "41", "latest", "rawhide"]) await seedImage("fedora/fedora", tag);

@@ -1,10 +1,12 @@
 import { env } from "cloudflare:workers";
-import { createExecutionContext } from "cloudflare:test";
+import { createExecutionContext, reset } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import { buildApp } from "../../../src/app";
 import { CLIENT_ACCEPT } from "../helpers/clients";
 import { firstError, request } from "../helpers/fetch";
 import { seedImage, type SeededImage } from "../helpers/seed";
+
+beforeEach(() => reset());
 
 let image: SeededImage;
 

@@ -1,7 +1,12 @@
-import { describe, expect, it } from "vitest";
+import { env } from "cloudflare:workers";
+import { createExecutionContext, reset } from "cloudflare:test";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { buildApp } from "../../../src/app";
 import { ERROR_CODES } from "../../../src/errors";
 import { firstError, request } from "../helpers/fetch";
 import { seedImage } from "../helpers/seed";
+
+beforeEach(() => reset());
 
 describe("GET and HEAD /v2/", () => {
   it("Should answer the version check with {} and the API version header", async () => {
@@ -49,5 +54,79 @@ describe("Errors", () => {
   it("Should carry the API version header on errors", async () => {
     const response = await request("/v2/nobody/manifests/latest");
     expect(response.headers.get("Docker-Distribution-API-Version")).toBe("registry/2.0");
+  });
+});
+
+describe("The error body", () => {
+  it("Should hold exactly code, message and detail in each entry", async () => {
+    const response = await request("/v2/nobody/manifests/latest");
+    const body = (await response.json()) as { errors: Array<Record<string, unknown>> };
+    expect(Object.keys(body)).toEqual(["errors"]);
+    expect(Object.keys(body.errors[0]!).sort()).toEqual(["code", "detail", "message"]);
+  });
+
+  it("Should answer 500 UNKNOWN without internals when storage fails", async () => {
+    const failing = new Proxy(env.REGISTRY, {
+      get(target, property, receiver) {
+        if (property === "get" || property === "getWithMetadata") {
+          return () => Promise.reject(new Error("storage exploded at /internal/path"));
+        }
+        return Reflect.get(target, property, receiver);
+      },
+    });
+    const response = await buildApp().fetch(
+      new Request("http://frontdoor.test/v2/demo/hello/manifests/latest"),
+      { ...env, REGISTRY: failing },
+      createExecutionContext(),
+    );
+    expect(response.status).toBe(500);
+    const text = await response.text();
+    expect(JSON.parse(text).errors[0].code).toBe("UNKNOWN");
+    expect(text).not.toContain("exploded");
+  });
+});
+
+describe("HEAD on every read route", () => {
+  it.each([
+    "/v2/demo/hello/tags/list",
+    "/v2/demo/hello/tags/list?n=1",
+    "/v2/_catalog",
+    `/v2/demo/hello/referrers/sha256:${"c".repeat(64)}`,
+    "/",
+    "/status.json",
+  ])("Should answer HEAD %s with GET's status and headers and no body", async (path) => {
+    await seedImage("demo/hello", "latest");
+    await seedImage("demo/hello", "stable");
+    const get = await request(path);
+    const head = await request(path, { method: "HEAD" });
+    expect(head.status).toBe(get.status);
+    expect(Object.fromEntries(head.headers)).toEqual(Object.fromEntries(get.headers));
+    expect(await head.text()).toBe("");
+  });
+});
+
+describe("The request log", () => {
+  it("Should write one JSON line per request with route, status, digest, mirror and duration, and nothing sensitive", async () => {
+    const image = await seedImage("demo/hello", "latest");
+    const lines: string[] = [];
+    const log = vi.spyOn(console, "log").mockImplementation((line: unknown) => void lines.push(String(line)));
+    try {
+      await request(`/v2/demo/hello/manifests/latest?token=s3cret-token`, {
+        headers: { "CF-Connecting-IP": "203.0.113.77", Authorization: "Bearer s3cret-bearer" },
+      });
+    } finally {
+      log.mockRestore();
+    }
+    expect(lines).toHaveLength(1);
+    const entry = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(entry).toMatchObject({
+      method: "GET",
+      route: "/v2/:name{.+}/manifests/:reference",
+      status: 200,
+      digest: image.manifestDigest,
+      mirror: null,
+    });
+    expect(entry.durationMs).toEqual(expect.any(Number));
+    expect(lines[0]).not.toMatch(/203\.0\.113\.77|s3cret/);
   });
 });

@@ -1,8 +1,11 @@
+import { reset } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { keys } from "../../../src/store/keys";
 import { firstError, request } from "../helpers/fetch";
 import { seedImage, type SeededImage } from "../helpers/seed";
+
+beforeEach(() => reset());
 
 let image: SeededImage;
 const signature = {
@@ -38,6 +41,12 @@ describe("GET /v2/<name>/referrers/<digest>", () => {
 
   it("Should answer an empty index for a digest nothing refers to", async () => {
     const response = await request(`/v2/demo/hello/referrers/sha256:${"c".repeat(64)}`);
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { manifests: unknown[] }).manifests).toEqual([]);
+  });
+
+  it("Should answer an empty index, never a 404, for a repository that was never published", async () => {
+    const response = await request(`/v2/nobody/here/referrers/${image.manifestDigest}`);
     expect(response.status).toBe(200);
     expect(((await response.json()) as { manifests: unknown[] }).manifests).toEqual([]);
   });
