@@ -197,6 +197,33 @@ function exclusions(index: SelectionIndex, request: SelectionRequest, address: I
   return excluded;
 }
 
+/** Fills `pass` tier by tier, best first, until `limit` or the list rule is met. */
+function pickMirrors(pass: Pass, client: ClientLocation, address: IpAddress | null, limit: number): void {
+  const { index } = pass;
+  // Network tiers are small by nature: always rendezvous. Geographic tiers may be large: tierTop.
+  const networkTiers: Array<[Tier, () => readonly Int32Array[]]> = [
+    ["netblock", () => netblockMembers(index, address)],
+    ["asn", () => listOf(client.asn === null ? undefined : index.byAsn.get(client.asn))],
+  ];
+  for (const [tier, lists] of networkTiers) {
+    const want = wanted(pass, limit);
+    if (want > 0) take(pass, rendezvousTop(pass, lists(), want), tier);
+  }
+  const placeTiers: Array<[Tier, Int32Array | undefined]> = [
+    ["country", client.country === null ? undefined : index.byCountry.get(client.country)],
+    ["continent", client.continent === null ? undefined : index.byContinent.get(client.continent)],
+  ];
+  for (const [tier, members] of placeTiers) {
+    const want = wanted(pass, limit);
+    if (want > 0 && members !== undefined) take(pass, tierTop(pass, members, want), tier);
+  }
+  const located = isCoordinate(client.latitude, client.longitude);
+  if (wanted(pass, limit) > 0 && located) {
+    take(pass, nearestTop(pass, unitVector(client.latitude as number, client.longitude as number), wanted(pass, limit)), "world");
+  }
+  if (wanted(pass, limit) > 0) take(pass, tierTop(pass, located ? index.unlocated : index.world, wanted(pass, limit)), "world");
+}
+
 /**
  * Orders the mirrors that can serve content of `generation` to this client
  * (docs/selection.md): only enabled, up, crawled mirrors at that generation or later;
@@ -220,28 +247,9 @@ export function selectFromIndex(index: SelectionIndex, origin: MirrorTable["orig
   const pass: Pass = { index, generation: request.generation, key1, key2, epoch: nextEpoch(index), picked: [], tiers: [] };
   const limit = Math.max(0, Math.floor(request.limit));
 
-  // Network tiers are small by nature: always rendezvous. Geographic tiers may be large: tierTop.
-  const networkTiers: Array<[Tier, () => readonly Int32Array[]]> = [
-    ["netblock", () => netblockMembers(index, address)],
-    ["asn", () => listOf(client.asn === null ? undefined : index.byAsn.get(client.asn))],
-  ];
-  for (const [tier, lists] of networkTiers) {
-    const want = wanted(pass, limit);
-    if (want > 0) take(pass, rendezvousTop(pass, lists(), want), tier);
-  }
-  const placeTiers: Array<[Tier, Int32Array | undefined]> = [
-    ["country", client.country === null ? undefined : index.byCountry.get(client.country)],
-    ["continent", client.continent === null ? undefined : index.byContinent.get(client.continent)],
-  ];
-  for (const [tier, members] of placeTiers) {
-    const want = wanted(pass, limit);
-    if (want > 0 && members !== undefined) take(pass, tierTop(pass, members, want), tier);
-  }
-  const located = isCoordinate(client.latitude, client.longitude);
-  if (wanted(pass, limit) > 0 && located) {
-    take(pass, nearestTop(pass, unitVector(client.latitude as number, client.longitude as number), wanted(pass, limit)), "world");
-  }
-  if (wanted(pass, limit) > 0) take(pass, tierTop(pass, located ? index.unlocated : index.world, wanted(pass, limit)), "world");
+  // Right after a publication no mirror has the new content yet: answer with the origin at once
+  // instead of walking every tier (and every point of the large tiers' rings) to find nothing.
+  if (request.generation <= index.newestGeneration) pickMirrors(pass, client, address, limit);
 
   const chosen: ChosenMirror[] = pass.picked.map((i, position) => {
     const mirror = index.mirrors[i]!;

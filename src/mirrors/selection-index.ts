@@ -55,6 +55,8 @@ export interface HealthColumns {
   /** Per mirror: the crawled generation, or -Infinity when disabled, down or unchecked, so one comparison filters. */
   generation: Float64Array;
   staticExclusion: ReadonlyArray<StaticExclusion | null>;
+  /** The newest generation any usable mirror holds; content newer than this can only come from the origin. */
+  newestGeneration: number;
 }
 
 export type SelectionIndex = TableIndex & HealthColumns;
@@ -172,12 +174,14 @@ function staticExclusion(mirror: Mirror, crawl: CrawlState): StaticExclusion | n
 export function buildHealthColumns(mirrors: readonly Mirror[], crawl: CrawlState): HealthColumns {
   const generation = new Float64Array(mirrors.length);
   const exclusions: Array<StaticExclusion | null> = [];
+  let newestGeneration = -Infinity;
   for (const [i, mirror] of mirrors.entries()) {
     const exclusion = staticExclusion(mirror, crawl);
     exclusions.push(exclusion);
     generation[i] = exclusion === null ? crawl[mirror.id]!.generation : -Infinity;
+    newestGeneration = Math.max(newestGeneration, generation[i]!);
   }
-  return { generation, staticExclusion: exclusions };
+  return { generation, staticExclusion: exclusions, newestGeneration };
 }
 
 /** Joins a table index with the columns for one crawl state, building and keeping them on first use. */
