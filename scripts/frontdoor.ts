@@ -3,24 +3,30 @@
  * layout tree to KV, and loads the mirror table. `frontdoor <command> --help`.
  */
 import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { PublishError } from "../src/publish/errors";
 import { writeDemoTree } from "./lib/demo-tree";
+import { formatBytes } from "./lib/format";
 import type { KvTarget } from "./lib/kv-target";
 import { LocalKvTarget } from "./lib/local-kv";
 import { MirrorConfigError, parseMirrorConfig } from "./lib/mirrors-config";
 import { publishTree } from "./lib/publish-tree";
 import { RemoteKvTarget } from "./lib/remote-kv";
+import { wranglerAt } from "./lib/wrangler";
 import { DEFAULT_WRANGLER_CONFIG, localNamespaceId } from "./lib/wrangler-config";
 
 const TARGET_HELP = `Where to write (one of):
   --local <persist-dir>     the local KV that \`wrangler dev --persist-to <persist-dir>\` serves
                             (namespace id: the REGISTRY binding's preview_id or id in --config)
   --remote --namespace-id <id>
-                            a deployed namespace, through \`wrangler kv bulk put --remote\`
-  --dry-run <dir>           with --remote: write the bulk files wrangler would get into <dir>
-                            and run nothing
-  --config <wrangler.toml>  wrangler configuration (default: the project's wrangler.toml)`;
+                            a deployed namespace, through \`wrangler kv bulk put/delete --remote\`
+  --dry-run <dir>           with --remote: read the namespace, write the bulk files wrangler
+                            would get into <dir>, and change nothing
+  --config <wrangler.toml>  wrangler configuration (default: the project's wrangler.toml)
+
+Environment:
+  FRONTDOOR_WRANGLER        the wrangler executable --remote runs (default: the project's own)`;
 
 const HELP = {
   main: `Usage: frontdoor <command> [options]
@@ -45,7 +51,8 @@ Options:
 
 Reads the OCI image layout <tree>, verifies every digest and size, and writes
 the KV entries: blobs and manifests first, then tags, tag lists and catalog,
-and \`publication\` last. Then writes frontdoor/first-seen.json and, last, the
+and \`publication\` last. Then deletes the tags, tag lists, manifests and blobs
+the namespace holds but the tree no longer names. Then writes frontdoor/first-seen.json and, last, the
 marker frontdoor/generation into the tree (not on a dry run). The generation
 is one more than the newest of the tree's marker and the namespace's publication.
 
@@ -101,20 +108,15 @@ async function openTarget(values: { local?: string; remote?: boolean; "namespace
   if (values.remote) {
     const namespaceId = values["namespace-id"];
     if (namespaceId === undefined || !/^[0-9a-f]{32}$/.test(namespaceId)) throw new UsageError("--remote needs --namespace-id <32 hex digits>", help);
-    return new RemoteKvTarget({ namespaceId, dryRunDir: values["dry-run"], wranglerConfig: values.config });
+    const wrangler = process.env.FRONTDOOR_WRANGLER;
+    return new RemoteKvTarget({
+      namespaceId,
+      dryRunDir: values["dry-run"],
+      wranglerConfig: values.config,
+      ...(wrangler === undefined || wrangler === "" ? {} : { wrangler: wranglerAt(wrangler) }),
+    });
   }
   throw new UsageError("give --local <persist-dir> or --remote --namespace-id <id>", help);
-}
-
-function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
 async function demo(args: string[]): Promise<void> {
@@ -131,13 +133,20 @@ async function publish(args: string[]): Promise<void> {
   const tree = onePositional(positionals, "<tree>", HELP.publish);
   const target = await openTarget(values, HELP.publish);
   try {
-    const plan = await publishTree(tree, target, { writeTree: values["dry-run"] === undefined });
+    const dryRun = values["dry-run"];
+    const plan = await publishTree(tree, target, { writeTree: dryRun === undefined });
     const { summary } = plan;
-    console.log(
-      `Published generation ${plan.generation} of ${tree} to ${target.description}: ` +
-        `${summary.repositories} repositories, ${summary.tags} tags, ${summary.manifests} manifests, ` +
-        `${summary.blobs} blobs (${formatBytes(summary.bytes)}); ${plan.content.length + plan.pointers.length} KV writes.`,
-    );
+    const counts =
+      `${summary.repositories} repositories, ${summary.tags} tags, ${summary.manifests} manifests, ` +
+      `${summary.blobs} blobs (${formatBytes(summary.bytes)}); ` +
+      `${plan.content.length + plan.pointers.length} KV writes, ${plan.deletions.pointers.length + plan.deletions.content.length} deletions`;
+    if (dryRun === undefined) console.log(`Published generation ${plan.generation} of ${tree} to ${target.description}: ${counts}.`);
+    else {
+      console.log(
+        `Dry run: would publish generation ${plan.generation} of ${tree} to remote KV namespace ${values["namespace-id"]}; the tree marker is not written. ` +
+          `Bulk files in ${resolve(dryRun)}: ${counts}.`,
+      );
+    }
   } finally {
     await target.close();
   }

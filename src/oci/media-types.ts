@@ -17,3 +17,14 @@ export const MANIFEST_MEDIA_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 export const INDEX_MEDIA_TYPES: ReadonlySet<string> = new Set([MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifestList]);
+
+/**
+ * A media type as OCI writes them: RFC 6838, 4.2 `type-name "/" subtype-name`
+ * (restricted-name: 1 to 127 characters), without parameters.
+ */
+export const MEDIA_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
+
+/** Whether `value` follows the RFC 6838 media type grammar (`MEDIA_TYPE_PATTERN`). */
+export function isMediaType(value: string): boolean {
+  return MEDIA_TYPE_PATTERN.test(value);
+}

@@ -1,5 +1,6 @@
+import { checkDescriptor } from "../oci/descriptor";
 import { INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES } from "../oci/media-types";
-import { computeDigest, digestAlgorithm, isDigest, isRepositoryName, isTag, type Digest } from "../oci/reference";
+import { computeDigest, digestAlgorithm, isRepositoryName, isTag, type Digest } from "../oci/reference";
 import type { Descriptor } from "../store/records";
 import { PublishError } from "./errors";
 import { blobPath, LAYOUT_FILES, REF_NAME_ANNOTATION, type LayoutSource } from "./layout";
@@ -32,7 +33,6 @@ export interface Inventory {
 
 /** Indexes nest a few levels at most in practice; deeper is treated as a broken tree. */
 const MAX_DEPTH = 8;
-const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -50,20 +50,12 @@ function parseJson(bytes: Uint8Array, what: string, options: { path?: string; di
   return value;
 }
 
-/** Validates a descriptor's required fields (OCI Image Spec, "Descriptors"). */
+/** Validates a descriptor's required fields (OCI Image Spec, "Descriptors") and keeps its optional ones. */
 function parseDescriptor(value: unknown, where: string): Descriptor {
-  if (!isObject(value)) throw new PublishError("DESCRIPTOR_INVALID", `${where}: a descriptor must be a JSON object`);
-  const { mediaType, digest, size, artifactType, annotations } = value;
-  if (typeof mediaType !== "string" || !MEDIA_TYPE.test(mediaType)) {
-    throw new PublishError("DESCRIPTOR_INVALID", `${where}: invalid mediaType ${JSON.stringify(mediaType)}`);
-  }
-  if (typeof digest !== "string" || !isDigest(digest)) {
-    throw new PublishError("DESCRIPTOR_INVALID", `${where}: invalid or unsupported digest ${JSON.stringify(digest)}`);
-  }
-  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) {
-    throw new PublishError("DESCRIPTOR_INVALID", `${where}: invalid size ${JSON.stringify(size)}`, { digest });
-  }
-  const descriptor: Descriptor = { mediaType, digest, size };
+  const checked = checkDescriptor(value);
+  if (!checked.ok) throw new PublishError("DESCRIPTOR_INVALID", `${where}: ${checked.problem}`, { digest: checked.digest });
+  const descriptor: Descriptor = { ...checked.descriptor };
+  const { artifactType, annotations } = value as Record<string, unknown>;
   if (typeof artifactType === "string") descriptor.artifactType = artifactType;
   if (isObject(annotations)) descriptor.annotations = annotations as Record<string, string>;
   return descriptor;

@@ -1,14 +1,6 @@
 import { TextDecoder } from "node:util";
+import { checkDescriptor, type CheckedDescriptor } from "../../../src/oci/descriptor";
 import { INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES } from "../../../src/oci/media-types";
-import { isDigest, type Digest } from "../../../src/oci/reference";
-import { MEDIA_TYPE } from "./metalink";
-
-/** A content descriptor (OCI Image Spec, "Descriptors") whose fields were checked. */
-export interface CheckedDescriptor {
-  mediaType: string;
-  digest: Digest;
-  size: number;
-}
 
 export type ParsedManifest =
   | { kind: "index"; mediaType: string; manifests: CheckedDescriptor[] }
@@ -19,12 +11,9 @@ export class ManifestError extends Error {
 }
 
 function descriptor(value: unknown, where: string): CheckedDescriptor {
-  if (value === null || typeof value !== "object") throw new ManifestError(`${where} is not a descriptor`);
-  const { mediaType, digest, size } = value as Record<string, unknown>;
-  if (typeof mediaType !== "string" || !MEDIA_TYPE.test(mediaType)) throw new ManifestError(`${where} has an invalid mediaType`);
-  if (typeof digest !== "string" || !isDigest(digest)) throw new ManifestError(`${where} has an invalid digest`);
-  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) throw new ManifestError(`${where} has an invalid size`);
-  return { mediaType, digest, size };
+  const checked = checkDescriptor(value);
+  if (!checked.ok) throw new ManifestError(`${where}: ${checked.problem}`);
+  return checked.descriptor;
 }
 
 /**

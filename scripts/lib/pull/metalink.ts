@@ -1,4 +1,5 @@
 import { XMLParser } from "fast-xml-parser";
+import { isMediaType } from "../../../src/oci/media-types";
 import { isDigest, digestAlgorithm, digestHex, type Digest } from "../../../src/oci/reference";
 import { FRONTDOOR_NAMESPACE, METALINK_NAMESPACE } from "../../../src/render/metalink";
 
@@ -17,8 +18,6 @@ export class MetalinkError extends Error {
 }
 
 const HASH_TYPES = { sha256: "sha-256", sha512: "sha-512" } as const;
-/** RFC 6838 type/subtype with optional parameters, as OCI media types are written. */
-export const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
 
 type Node = Record<string, unknown>;
 
@@ -90,6 +89,6 @@ export function parseMetalink(document: string): MetalinkFile {
   if (urls.length === 0) throw new MetalinkError("the metalink lists no http(s) URL");
   const fd = prefixOf(root, FRONTDOOR_NAMESPACE);
   const mediaTypeText = fd === null ? null : text(file[fd === "" ? "mediaType" : `${fd}:mediaType`]);
-  if (mediaTypeText !== null && !MEDIA_TYPE.test(mediaTypeText)) throw new MetalinkError(`invalid media type in the metalink: ${mediaTypeText}`);
+  if (mediaTypeText !== null && !isMediaType(mediaTypeText)) throw new MetalinkError(`invalid media type in the metalink: ${mediaTypeText}`);
   return { digest, size, urls, mediaType: mediaTypeText };
 }

@@ -1,21 +1,11 @@
+import { formatBytes } from "../format";
+
 /** Where the client reports what it is doing; the CLI writes it to stderr. */
 export interface Progress {
   /** One finished step or finding, as a line. */
   line(message: string): void;
   /** Bytes received so far for the download in flight. */
   bytes(label: string, received: number, total: number): void;
-}
-
-/** Human-readable binary size, e.g. `48.4 KiB`. */
-export function formatBytes(size: number): string {
-  const units = ["B", "KiB", "MiB", "GiB"];
-  let value = size;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${size} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
 /** Lines on any stream; on a terminal, also a live byte counter redrawn at most every 100 ms. */

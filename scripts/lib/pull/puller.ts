@@ -1,11 +1,15 @@
 import { readFile } from "node:fs/promises";
 import { blobUrl } from "../../../src/mirrors/blob-url";
+import type { CheckedDescriptor } from "../../../src/oci/descriptor";
 import { MANIFEST_MEDIA_TYPES, MEDIA_TYPES } from "../../../src/oci/media-types";
 import { digestAlgorithm, digestHex, type Digest } from "../../../src/oci/reference";
-import { downloadVerified } from "./download";
-import { parseManifest, type CheckedDescriptor, type ParsedManifest } from "./manifest";
+import { OCI_LAYOUT_VERSION, REF_NAME_ANNOTATION } from "../../../src/publish/layout";
+import { formatBytes } from "../format";
+import { DEFAULT_DOWNLOAD_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, downloadVerified, type DownloadOptions } from "./download";
+import { describeFetchError } from "./fetch-error";
+import { parseManifest, type ParsedManifest } from "./manifest";
 import { parseMetalink, type MetalinkFile } from "./metalink";
-import { formatBytes, silentProgress, type Progress } from "./progress";
+import { silentProgress, type Progress } from "./progress";
 import type { ImageReference } from "./reference";
 import { StagedLayout } from "./staging";
 
@@ -14,7 +18,6 @@ export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const MAX_METALINK_BYTES = 1024 * 1024;
 /** An index may list indexes; deeper nesting than this is refused. */
 const MAX_INDEX_DEPTH = 4;
-const REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name";
 
 export interface PullOptions {
   image: ImageReference;
@@ -23,7 +26,14 @@ export interface PullOptions {
   progress?: Progress;
   /** Per-download time limit in milliseconds. */
   timeoutMs?: number;
+  /** Milliseconds a mirror may send nothing before it counts as failed for the item. */
+  idleTimeoutMs?: number;
+  /** Stops the pull: the staging directory is removed and `signal.reason` thrown. */
+  signal?: AbortSignal;
 }
+
+/** The limits every request of one pull shares. */
+type Limits = Required<Pick<DownloadOptions, "timeoutMs" | "idleTimeoutMs">> & { signal?: AbortSignal };
 
 /** One failed attempt at one item. */
 export interface Attempt {
@@ -73,10 +83,12 @@ async function frontDoorError(response: Response): Promise<string> {
 }
 
 /** Asks the front door for the manifest's Metalink 4 document (RFC 5854) and checks it. */
-async function manifestMetalink(image: ImageReference, timeoutMs: number): Promise<MetalinkFile> {
+async function manifestMetalink(image: ImageReference, { timeoutMs, signal }: Limits): Promise<MetalinkFile> {
   const url = `${image.registry}/v2/${image.repository}/manifests/${image.reference}`;
-  const response = await fetch(url, { headers: { Accept: MEDIA_TYPES.metalink4 }, signal: AbortSignal.timeout(timeoutMs) }).catch((error: Error) => {
-    throw new PullError(`cannot reach the front door at ${image.registry}: ${error.message}`);
+  const limits = [AbortSignal.timeout(timeoutMs), ...(signal === undefined ? [] : [signal])];
+  const response = await fetch(url, { headers: { Accept: MEDIA_TYPES.metalink4 }, signal: AbortSignal.any(limits) }).catch((error: unknown) => {
+    if (signal?.aborted) throw signal.reason;
+    throw new PullError(`cannot reach the front door at ${image.registry}: ${describeFetchError(error)}`);
   });
   if (response.status !== 200) throw new PullError(`the front door answered ${await frontDoorError(response)} for ${image.repository}:${image.reference}`);
   const type = response.headers.get("Content-Type")?.split(";")[0]?.trim().toLowerCase();
@@ -105,19 +117,29 @@ function announcedMediaType(metalink: MetalinkFile, bytes: Uint8Array): string {
 }
 
 /**
- * Pulls an image the way the proposal asks of a patched client: the manifest's
- * metalink lists its copies on the mirrors, best first; the first mirror whose
- * bytes match the digest is pinned, and every child manifest, config and layer
- * is fetched from it, falling down the list only for an item it lacks or
- * corrupts. Every item's size and digest is checked. The OCI image layout is
- * written beside `target` and renamed into place only when complete.
+ * Pulls an image through the front door's metalinks (docs/metalink.md): the
+ * manifest's metalink (RFC 5854) lists its copies on the mirrors, best first;
+ * the first mirror whose bytes match the digest is pinned, and every child
+ * manifest, config and layer is fetched from it, falling down the list only for
+ * an item it lacks, corrupts or stalls on. Every item's size and digest is
+ * checked. The target is checked before any request; the OCI image layout is
+ * written beside it and renamed into place only when complete, and removed on
+ * any failure or abort.
  */
-export async function pullImage({ image, target, progress = silentProgress, timeoutMs = 600_000 }: PullOptions): Promise<PullResult> {
-  const metalink = await manifestMetalink(image, timeoutMs);
-  progress.line(`manifest ${metalink.digest} (${formatBytes(metalink.size)}), ${metalink.urls.length} location(s)`);
+export async function pullImage({
+  image,
+  target,
+  progress = silentProgress,
+  timeoutMs = DEFAULT_DOWNLOAD_TIMEOUT_MS,
+  idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS,
+  signal,
+}: PullOptions): Promise<PullResult> {
+  const limits: Limits = { timeoutMs, idleTimeoutMs, signal };
   const layout = await StagedLayout.create(target);
   try {
-    const result = await pullInto(layout, image, metalink, progress, timeoutMs);
+    const metalink = await manifestMetalink(image, limits);
+    progress.line(`manifest ${metalink.digest} (${formatBytes(metalink.size)}), ${metalink.urls.length} location(s)`);
+    const result = await pullInto(layout, image, metalink, progress, limits);
     await layout.commit();
     progress.line(`wrote ${target}: ${result.items} item(s), ${formatBytes(result.bytes)}, pinned to ${result.mirror}`);
     return result;
@@ -127,12 +149,12 @@ export async function pullImage({ image, target, progress = silentProgress, time
   }
 }
 
-async function pullInto(layout: StagedLayout, image: ImageReference, metalink: MetalinkFile, progress: Progress, timeoutMs: number): Promise<PullResult> {
+async function pullInto(layout: StagedLayout, image: ImageReference, metalink: MetalinkFile, progress: Progress, limits: Limits): Promise<PullResult> {
   const manifestPath = await layout.blobPath(metalink.digest);
   const failures: Attempt[] = [];
   let pinned: { url: string; index: number } | null = null;
   for (const [index, url] of metalink.urls.entries()) {
-    const outcome = await downloadVerified(url, metalink, manifestPath, { timeoutMs });
+    const outcome = await downloadVerified(url, metalink, manifestPath, limits);
     if (outcome.ok) {
       pinned = { url, index };
       break;
@@ -158,7 +180,7 @@ async function pullInto(layout: StagedLayout, image: ImageReference, metalink: M
     for (const base of order) {
       const url = blobUrl(base, item.digest);
       const outcome = await downloadVerified(url, item, path, {
-        timeoutMs,
+        ...limits,
         onBytes: (received) => progress.bytes(`${label} ${short(item.digest)}`, received, item.size),
       });
       if (outcome.ok) {
@@ -193,7 +215,7 @@ async function pullInto(layout: StagedLayout, image: ImageReference, metalink: M
   const mediaType = announcedMediaType(metalink, topBytes);
   await walk(parseManifest(topBytes, mediaType), 0);
 
-  await layout.writeJson("oci-layout", { imageLayoutVersion: "1.0.0" });
+  await layout.writeJson("oci-layout", OCI_LAYOUT_VERSION);
   const annotations = image.tag === null ? undefined : { [REF_NAME_ANNOTATION]: image.tag };
   await layout.writeJson("index.json", {
     schemaVersion: 2,

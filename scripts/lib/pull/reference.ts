@@ -11,8 +11,8 @@ export interface ImageReference {
   digest: Digest | null;
 }
 
-export class ReferenceError extends Error {
-  override name = "ReferenceError";
+export class ImageReferenceError extends Error {
+  override name = "ImageReferenceError";
 }
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/i;
@@ -34,10 +34,10 @@ export function parseImageReference(input: string): ImageReference {
   try {
     url = new URL(`${scheme}://${host}`);
   } catch {
-    throw new ReferenceError(`not an image reference: ${input}`);
+    throw new ImageReferenceError(`not an image reference: ${input}`);
   }
   if (host === "" || /[@?#\\]/.test(host) || url.username !== "" || url.password !== "") {
-    throw new ReferenceError(`the host part must carry no credentials, query or fragment: ${input}`);
+    throw new ImageReferenceError(`the host part must carry no credentials, query or fragment: ${input}`);
   }
   let repository: string;
   let tag: string | null = null;
@@ -46,14 +46,14 @@ export function parseImageReference(input: string): ImageReference {
   if (at >= 0) {
     repository = path.slice(0, at);
     const value = path.slice(at + 1);
-    if (!isDigest(value)) throw new ReferenceError(`invalid digest: ${value}`);
+    if (!isDigest(value)) throw new ImageReferenceError(`invalid digest: ${value}`);
     digest = value;
   } else {
     const colon = path.lastIndexOf(":");
     repository = colon >= 0 ? path.slice(0, colon) : path;
     tag = colon >= 0 ? path.slice(colon + 1) : "latest";
-    if (!isTag(tag)) throw new ReferenceError(`invalid tag: ${tag}`);
+    if (!isTag(tag)) throw new ImageReferenceError(`invalid tag: ${tag}`);
   }
-  if (!isRepositoryName(repository)) throw new ReferenceError(`invalid repository name: ${repository}`);
+  if (!isRepositoryName(repository)) throw new ImageReferenceError(`invalid repository name: ${repository}`);
   return { registry: url.origin, repository, reference: digest ?? (tag as string), tag, digest };
 }

@@ -15,11 +15,23 @@ import { renderMetalink } from "../../../src/render/metalink";
 export const REPOSITORY = "demo/hello";
 export const TAG = "latest";
 
-/** A demo image on several static mirrors, behind a stand-in front door that only answers manifest metalinks. */
+/**
+ * A demo image on several static mirrors, behind a stand-in front door that only answers manifest metalinks,
+ * and only to a request whose `Accept` names `application/metalink4+xml` (406 otherwise).
+ */
 export interface PullFixture {
   dir: string;
   frontDoor: string;
   mirrors: MirrorServer[];
+  /** Every request the stand-in front door received, oldest first. */
+  frontDoorRequests(): Array<{ url: string; accept: string | null; status: number }>;
+  /** From now on the stand-in answers a manifest request for any digest with the index's metalink. */
+  answerAnyDigest(): void;
+  /**
+   * Lists, ahead of the mirrors, a server that answers every GET with a 200, its `Content-Length` and one byte,
+   * then sends nothing more. Resolves once it listens; `stalled()` resolves when it has sent its first byte.
+   */
+  stallFirst(): Promise<{ url: string; requests(): number; stalled(): Promise<void> }>;
   indexDigest: Digest;
   indexSize: number;
   /** Every blob of the image (index, manifests, configs, layers). */
@@ -27,6 +39,32 @@ export interface PullFixture {
   /** URL path of a blob on a mirror, for `tamper` and `hide`. */
   path(digest: Digest): string;
   stop(): Promise<void>;
+}
+
+/** Whether an `Accept` value names `type` outright (not through a wildcard). */
+function acceptNames(accept: string | undefined, type: string): boolean {
+  return (accept ?? "").split(",").some((range) => range.split(";")[0]?.trim().toLowerCase() === type);
+}
+
+/** Starts the server `stallFirst` describes. */
+async function startStallingServer(): Promise<{ server: Server; url: string; requests(): number; stalled(): Promise<void> }> {
+  let requests = 0;
+  let markStalled: () => void = () => {};
+  const stalled = new Promise<void>((resolve) => (markStalled = resolve));
+  const server = createServer((request, response) => {
+    requests++;
+    response.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": "1048576" });
+    response.write(new Uint8Array([0x7b]), () => markStalled());
+  });
+  const port = await listen(server);
+  return { server, url: `http://127.0.0.1:${port}`, requests: () => requests, stalled: () => stalled };
+}
+
+/** Stops accepting, drops open (stalled) connections and waits for the close. */
+function close(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  return closed;
 }
 
 function listen(server: Server): Promise<number> {
@@ -40,6 +78,9 @@ export async function startPullFixture(mirrorCount = 3): Promise<PullFixture> {
   const dir = await mkdtemp(join(tmpdir(), "pull-fixture-"));
   const mirrors: MirrorServer[] = [];
   let frontDoor: Server | null = null;
+  let staller: Awaited<ReturnType<typeof startStallingServer>> | null = null;
+  let anyDigest = false;
+  const requests: Array<{ url: string; accept: string | null; status: number }> = [];
   try {
     const tree = join(dir, "tree");
     const layout = await buildDemoLayout({ repository: REPOSITORY, tag: TAG });
@@ -55,21 +96,31 @@ export async function startPullFixture(mirrorCount = 3): Promise<PullFixture> {
       .filter((path) => path.startsWith("blobs/sha256/"))
       .map((path) => `sha256:${path.slice("blobs/sha256/".length)}` as Digest);
     for (let i = 0; i < mirrorCount; i++) mirrors.push(await startMirrorServer({ root: tree }));
+    const answered = new Set([`/v2/${REPOSITORY}/manifests/${TAG}`, `/v2/${REPOSITORY}/manifests/${top.digest}`]);
+    const byDigest = new RegExp(`^/v2/${REPOSITORY}/manifests/sha256:[a-f0-9]{64}$`);
     frontDoor = createServer((request, response) => {
-      const expected = `/v2/${REPOSITORY}/manifests/${TAG}`;
-      if (request.url !== expected && request.url !== `/v2/${REPOSITORY}/manifests/${top.digest}`) {
-        response.writeHead(404, { "Content-Type": "application/json" }).end('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}');
+      const answer = (status: number, headers: Record<string, string>, body: string) => {
+        requests.push({ url: request.url ?? "", accept: request.headers.accept ?? null, status });
+        response.writeHead(status, { ...headers, Vary: "Accept" }).end(body);
+      };
+      if (!answered.has(request.url ?? "") && !(anyDigest && byDigest.test(request.url ?? ""))) {
+        answer(404, { "Content-Type": "application/json" }, '{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}');
         return;
       }
+      if (!acceptNames(request.headers.accept, MEDIA_TYPES.metalink4)) {
+        answer(406, { "Content-Type": "text/plain" }, "this stand-in serves only metalinks\n");
+        return;
+      }
+      const locations = [...(staller === null ? [] : [staller.url]), ...mirrors.map((mirror) => mirror.url)];
       const document = renderMetalink({
         digest: top.digest,
         size: top.size,
         published: "2026-11-01T00:00:00Z",
         updated: "2026-11-01T00:00:00Z",
-        locations: mirrors.map((mirror) => ({ url: blobUrl(mirror.url, top.digest), country: "DE" })),
+        locations: locations.map((base) => ({ url: blobUrl(base, top.digest), country: "DE" })),
         mediaType: MEDIA_TYPES.ociIndex,
       });
-      response.writeHead(200, { "Content-Type": MEDIA_TYPES.metalink4, Vary: "Accept" }).end(document);
+      answer(200, { "Content-Type": MEDIA_TYPES.metalink4 }, document);
     });
     const port = await listen(frontDoor);
     const server = frontDoor;
@@ -81,15 +132,23 @@ export async function startPullFixture(mirrorCount = 3): Promise<PullFixture> {
       indexSize: top.size,
       digests,
       path: (digest) => `/${blobPath(digest)}`,
+      frontDoorRequests: () => [...requests],
+      answerAnyDigest() {
+        anyDigest = true;
+      },
+      async stallFirst() {
+        staller ??= await startStallingServer();
+        return { url: staller.url, requests: staller.requests, stalled: staller.stalled };
+      },
       async stop() {
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeAllConnections();
+        await close(server);
+        if (staller !== null) await close(staller.server);
         for (const mirror of mirrors) await mirror.stop();
         await rm(dir, { recursive: true, force: true });
       },
     };
   } catch (error) {
-    frontDoor?.close();
+    if (frontDoor !== null) await close(frontDoor);
     for (const mirror of mirrors) await mirror.stop();
     await rm(dir, { recursive: true, force: true });
     throw error;

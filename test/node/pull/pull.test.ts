@@ -1,10 +1,12 @@
 import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { pullImage, PullError } from "../../../scripts/lib/pull/puller";
 import { parseImageReference } from "../../../scripts/lib/pull/reference";
 import { MEDIA_TYPES } from "../../../src/oci/media-types";
+import { blobPath } from "../../../src/publish/layout";
 import { REPOSITORY, servedDigests, TAG, usePullFixture } from "./harness";
 
 const { fixture, out } = usePullFixture(3, "pull-out-");
@@ -12,6 +14,23 @@ const { fixture, out } = usePullFixture(3, "pull-out-");
 const image = () => parseImageReference(`${fixture().frontDoor}/${REPOSITORY}:${TAG}`);
 const target = () => join(out(), "layout");
 const corrupt = (bytes: number) => new Uint8Array(bytes).fill(0x5a);
+/** Short enough for a test, long enough for a loopback mirror that is not stalled. */
+const IDLE_TIMEOUT_MS = 300;
+
+/** A loopback port nothing listens on: one the system just handed out and took back. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Progress that keeps its lines. */
+function recordedProgress(): { lines: string[]; line(message: string): void; bytes(): void } {
+  const lines: string[] = [];
+  return { lines, line: (message) => lines.push(message), bytes: () => {} };
+}
 
 describe("pullImage", () => {
   it("Should write every blob of the image into the layout", async () => {
@@ -87,10 +106,46 @@ describe("pullImage", () => {
     expect(await readdir(out())).toEqual([]);
   });
 
-  it("Should refuse a target directory that is not empty", async () => {
+  it("Should refuse a target directory that is not empty before any request", async () => {
     await mkdir(target());
     await writeFile(join(target(), "keep"), "x");
     await expect(pullImage({ image: image(), target: target() })).rejects.toThrow(/not an empty directory/);
+    expect(fixture().frontDoorRequests()).toEqual([]);
+  });
+
+  it("Should ask the front door for the manifest's metalink by its media type", async () => {
+    await pullImage({ image: image(), target: target() });
+    expect(fixture().frontDoorRequests().map((request) => [request.accept, request.status])).toEqual([[MEDIA_TYPES.metalink4, 200]]);
+  });
+
+  it("Should name the system error when the front door cannot be reached", async () => {
+    const unreachable = parseImageReference(`http://127.0.0.1:${await closedPort()}/${REPOSITORY}:${TAG}`);
+    await expect(pullImage({ image: unreachable, target: target() })).rejects.toThrow(/cannot reach the front door at .*: fetch failed \(ECONNREFUSED\)/);
+  });
+
+  it("Should pin the next mirror when the first stalls after the headers and one byte", async () => {
+    await fixture().stallFirst();
+    const result = await pullImage({ image: image(), target: target(), idleTimeoutMs: IDLE_TIMEOUT_MS });
+    expect(result.mirror).toBe(fixture().mirrors[0]!.url);
+  });
+
+  it("Should report a stalled mirror as sending no bytes for the idle timeout", async () => {
+    const staller = await fixture().stallFirst();
+    const progress = recordedProgress();
+    await pullImage({ image: image(), target: target(), idleTimeoutMs: IDLE_TIMEOUT_MS, progress });
+    expect(progress.lines).toContain(`  ${staller.url}/${blobPath(fixture().indexDigest)}: no bytes for ${IDLE_TIMEOUT_MS} ms; trying the next location`);
+  });
+
+  it("Should remove the staging directory and throw the abort reason when aborted mid-download", async () => {
+    const staller = await fixture().stallFirst();
+    const controller = new AbortController();
+    const reason = new Error("stop");
+    const pulling = pullImage({ image: image(), target: target(), signal: controller.signal });
+    await staller.stalled();
+    expect((await readdir(out())).filter((name) => name.startsWith(".layout.partial-"))).toHaveLength(1);
+    controller.abort(reason);
+    await expect(pulling).rejects.toBe(reason);
+    expect(await readdir(out())).toEqual([]);
   });
 
   it("Should report the front door's error for an unknown tag", async () => {
@@ -99,7 +154,9 @@ describe("pullImage", () => {
   });
 
   it("Should refuse a metalink describing another digest than the one asked for", async () => {
-    const other = parseImageReference(`${fixture().frontDoor}/${REPOSITORY}@sha256:${"0".repeat(64)}`);
-    await expect(pullImage({ image: other, target: target() })).rejects.toThrow(/404/);
+    fixture().answerAnyDigest();
+    const asked = `sha256:${"0".repeat(64)}`;
+    const other = parseImageReference(`${fixture().frontDoor}/${REPOSITORY}@${asked}`);
+    await expect(pullImage({ image: other, target: target() })).rejects.toThrow(`the metalink describes ${fixture().indexDigest}, not ${asked}`);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseImageReference, ReferenceError } from "../../../scripts/lib/pull/reference";
+import { parseImageReference, ImageReferenceError } from "../../../scripts/lib/pull/reference";
 
 const digest = `sha256:${"a".repeat(64)}`;
 
@@ -31,18 +31,18 @@ describe("parseImageReference", () => {
   });
 
   it("Should refuse a repository name outside the OCI grammar", () => {
-    expect(() => parseImageReference("http://127.0.0.1:1/Demo/../x:v1")).toThrow(ReferenceError);
+    expect(() => parseImageReference("http://127.0.0.1:1/Demo/../x:v1")).toThrow(ImageReferenceError);
   });
 
   it("Should refuse an invalid tag", () => {
-    expect(() => parseImageReference("http://127.0.0.1:1/demo/hello:-bad")).toThrow(ReferenceError);
+    expect(() => parseImageReference("http://127.0.0.1:1/demo/hello:-bad")).toThrow(ImageReferenceError);
   });
 
   it("Should refuse a malformed digest", () => {
-    expect(() => parseImageReference("http://127.0.0.1:1/demo/hello@sha256:../../etc")).toThrow(ReferenceError);
+    expect(() => parseImageReference("http://127.0.0.1:1/demo/hello@sha256:../../etc")).toThrow(ImageReferenceError);
   });
 
   it("Should refuse credentials in the reference", () => {
-    expect(() => parseImageReference("http://user:secret@127.0.0.1:1/demo/hello:v1")).toThrow(ReferenceError);
+    expect(() => parseImageReference("http://user:secret@127.0.0.1:1/demo/hello:v1")).toThrow(ImageReferenceError);
   });
 });

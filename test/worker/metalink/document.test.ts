@@ -1,3 +1,4 @@
+import { reset } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Env } from "../../../src/env";
@@ -23,6 +24,7 @@ import {
 let seeded: Seeded;
 
 beforeEach(async () => {
+  await reset();
   seeded = await seedContent();
   await seedCurrentMirrors([mirror("alpha"), mirror("beta", { country: "FR" }), mirror("gamma", { country: "SE" })]);
 });
