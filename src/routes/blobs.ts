@@ -5,6 +5,7 @@ import { blobUrl } from "../mirrors/blob-url";
 import { parseDigest, parseRepositoryName } from "../oci/reference";
 import { prefersMetalink } from "../render/metalink";
 import { downloadLocations, duplicateLinks, instanceDigest } from "../render/redirect";
+import { readTogether } from "../store/read-together";
 import { findBlob } from "./lookups";
 import { chooseMirrors, metalinkAnswer } from "./mirror-answers";
 
@@ -18,10 +19,10 @@ export const blobs = new Hono<AppEnv>().get("/:name{.+}/blobs/:digest", async (c
   const repository = parseRepositoryName(c.req.param("name"));
   const digest = parseDigest(c.req.param("digest"));
   c.set("logDigest", digest);
-  // A GET will need the mirror table and crawl state: read them alongside the blob record.
+  // A GET will need the mirror table and crawl state: read them alongside the blob record,
+  // and let both reads finish even on a miss, so no KV read outlives the request.
   const inputs = c.req.method === "GET" ? c.var.mirrors.selectionInputs() : undefined;
-  inputs?.catch(() => {});
-  const blob = await findBlob(c.var.registry, repository, digest);
+  const [blob] = await readTogether([findBlob(c.var.registry, repository, digest), inputs]);
   c.header("Vary", "Accept");
   const content = { repository, digest, size: blob.size, generation: blob.generation };
   if (prefersMetalink(c.req.header("Accept") ?? null, blob.mediaType ?? "application/octet-stream")) {

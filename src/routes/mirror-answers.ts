@@ -8,6 +8,7 @@ import type { Digest } from "../oci/reference";
 import { renderMetalink } from "../render/metalink";
 import { downloadLocations } from "../render/redirect";
 import type { SelectionInputs } from "../store/mirror-store";
+import { readTogether } from "../store/read-together";
 
 /** A piece of published content that mirrors hold at `blobs/<alg>/<hex>`. */
 export interface MirroredContent {
@@ -62,7 +63,7 @@ export async function chooseMirrors(
  * that header names the digest of the body, and this body is the XML, not the content.
  */
 export async function metalinkAnswer(c: Context<AppEnv>, content: MirroredContent, inputs?: Promise<SelectionInputs>): Promise<Response> {
-  const [chosen, first, newest] = await Promise.all([
+  const [chosen, first, newest] = await readTogether([
     chooseMirrors(c, content, inputs),
     c.var.registry.generation(content.generation),
     c.var.registry.publication(),

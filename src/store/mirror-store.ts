@@ -1,5 +1,6 @@
 import type { CrawlState, MirrorTable } from "../mirrors/types";
 import { keys } from "./keys";
+import { readTogether } from "./read-together";
 import { readVersioned } from "./versioned-cache";
 
 const EMPTY_TABLE: MirrorTable = Object.freeze({ version: "empty", origin: null, mirrors: [] });
@@ -19,7 +20,7 @@ export class MirrorStore {
 
   /** Both inputs of mirror selection, read together. */
   selectionInputs(): Promise<SelectionInputs> {
-    return Promise.all([this.table(), this.crawlState()]);
+    return readTogether<SelectionInputs>([this.table(), this.crawlState()]);
   }
 }
 
