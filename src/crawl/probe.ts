@@ -1,7 +1,10 @@
 import { blobUrl } from "../mirrors/blob-url";
 import type { CrawlFailureReason } from "../mirrors/types";
 import type { Digest } from "../oci/reference";
-import { MAX_MARKER_BYTES, parseMarker } from "./marker";
+import { parseMarker } from "../publish/marker";
+
+/** Longest marker body read; a real one is about 60 bytes. */
+export const MAX_MARKER_BYTES = 1024;
 
 /** A blob the publisher recorded as new in some generation, with its exact size. */
 export interface SampleBlob {
@@ -17,8 +20,8 @@ export type CheckResult =
 export interface CheckOptions {
   timeoutMs: number;
   sampleSize: number;
-  /** The blobs new in a generation; empty when the generation is unknown. */
-  samplesOf: (generation: number) => Promise<SampleBlob[]>;
+  /** The blobs new in a publication (possibly none), or null when no such publication exists. */
+  samplesOf: (generation: number) => Promise<SampleBlob[] | null>;
   now: () => number;
 }
 
@@ -48,6 +51,35 @@ async function fetchWithDeadline(url: string, method: "GET" | "HEAD", timeoutMs:
   }
 }
 
+/**
+ * The body's bytes, or null as soon as it grows past `limit`: the reader stops
+ * and cancels the stream then, so a chunked reply without `Content-Length`
+ * cannot keep the check reading until its deadline.
+ */
+async function readAtMost(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array | null> {
+  if (body === null) return new Uint8Array();
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    length += value.byteLength;
+    if (length > limit) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
 async function readMarker(baseUrl: string, timeoutMs: number): Promise<number> {
   const url = `${baseUrl}/frontdoor/generation`;
   const response = await fetchWithDeadline(url, "GET", timeoutMs);
@@ -55,19 +87,20 @@ async function readMarker(baseUrl: string, timeoutMs: number): Promise<number> {
     await response.body?.cancel();
     throw new CheckFailure("http-status", `HTTP ${response.status} for ${url}`);
   }
-  const declaredLength = Number(response.headers.get("Content-Length") ?? "0");
-  if (declaredLength > MAX_MARKER_BYTES) {
+  const tooLarge = () => new CheckFailure("bad-marker", `${url} is larger than ${MAX_MARKER_BYTES} bytes`);
+  if (Number(response.headers.get("Content-Length") ?? "0") > MAX_MARKER_BYTES) {
     await response.body?.cancel();
-    throw new CheckFailure("bad-marker", `marker of ${declaredLength} bytes is larger than ${MAX_MARKER_BYTES}`);
+    throw tooLarge();
   }
-  let text: string;
+  let bytes: Uint8Array | null;
   try {
-    text = await response.text();
+    bytes = await readAtMost(response.body, MAX_MARKER_BYTES);
   } catch (error) {
     throw fetchFailure(error, url);
   }
-  const marker = text.length <= MAX_MARKER_BYTES ? parseMarker(text) : null;
-  if (marker === null) throw new CheckFailure("bad-marker", `${url} is not {"generation": N, "published": "<RFC 3339>"}`);
+  if (bytes === null) throw tooLarge();
+  const marker = parseMarker(bytes);
+  if (marker === null) throw new CheckFailure("bad-marker", `${url} is not {"generation": N, "published": "<RFC 3339>"} with N >= 1`);
   return marker.generation;
 }
 
@@ -86,7 +119,9 @@ async function headSample(baseUrl: string, blob: SampleBlob, timeoutMs: number):
  * Checks one mirror as MirrorManager's crawler and mirrorbits' health check
  * do: read its generation marker under a deadline, then HEAD a few blobs new
  * in that generation and compare their `Content-Length` with the published
- * size. The first failure ends the check.
+ * size. A marker naming a generation that was never published fails, so a
+ * mirror cannot claim content it could not have synced. The first failure
+ * ends the check.
  */
 export async function checkMirror(baseUrl: string, options: CheckOptions): Promise<CheckResult> {
   const { now } = options;
@@ -95,8 +130,11 @@ export async function checkMirror(baseUrl: string, options: CheckOptions): Promi
   try {
     const generation = await readMarker(baseUrl, options.timeoutMs);
     responseTime = now() - started;
-    const sample = (await options.samplesOf(generation)).slice(0, options.sampleSize);
-    for (const blob of sample) await headSample(baseUrl, blob, options.timeoutMs);
+    const sample = await options.samplesOf(generation);
+    if (sample === null) {
+      throw new CheckFailure("bad-marker", `${baseUrl}/frontdoor/generation names generation ${generation}, which was never published: ahead of every publication`);
+    }
+    for (const blob of sample.slice(0, options.sampleSize)) await headSample(baseUrl, blob, options.timeoutMs);
     return { ok: true, generation, responseTime };
   } catch (error) {
     if (!(error instanceof CheckFailure)) throw error;

@@ -26,13 +26,16 @@ export interface CrawlReport {
   next: number;
 }
 
-/** The sample of each generation, read from KV at most once per invocation. */
-function sampleReader(registry: RegistryStore): (generation: number) => Promise<SampleBlob[]> {
-  const samples = new Map<number, Promise<SampleBlob[]>>();
+/**
+ * The sample of each generation, read from KV at most once per invocation;
+ * null when `generation:<N>` does not exist, i.e. N was never published.
+ */
+function sampleReader(registry: RegistryStore): (generation: number) => Promise<SampleBlob[] | null> {
+  const samples = new Map<number, Promise<SampleBlob[] | null>>();
   return (generation) => {
     let sample = samples.get(generation);
     if (sample === undefined) {
-      sample = registry.generation(generation).then((record) => record?.sample ?? []);
+      sample = registry.generation(generation).then((record) => (record === null ? null : record.sample));
       samples.set(generation, sample);
     }
     return sample;
@@ -42,18 +45,18 @@ function sampleReader(registry: RegistryStore): (generation: number) => Promise<
 /**
  * One crawler invocation (docs/crawler.md): checks the next batch of
  * enabled mirrors from the cursor, sized to the subrequest limit, then stores
- * their health under `crawl:state` and the advanced cursor. The stored state
- * is read again just before the write, so a run overlapping this one loses
- * at most its own batch's updates.
+ * their health under `crawl:state` and the advanced cursor. The state is read
+ * once, before the checks, and written back with the batch's entries
+ * replaced. Runs take no lock: of two overlapping runs the later write wins,
+ * and the earlier run's results are lost until those mirrors' next check.
  */
 export async function crawlOnce(kv: KVNamespace, settings: CrawlSettings, options: CrawlOptions = {}): Promise<CrawlReport> {
   const now = options.now ?? Date.now;
   const crawl = new CrawlStore(kv);
-  const [table, cursor] = await Promise.all([new MirrorStore(kv).table(), crawl.cursor()]);
+  const [table, cursor, before] = await Promise.all([new MirrorStore(kv).table(), crawl.cursor(), crawl.state()]);
   const order = crawlOrder(table);
   const { batch, next } = pickBatch(order, cursor, effectiveBatchSize(settings));
   const samplesOf = sampleReader(new RegistryStore(kv));
-  const before = await crawl.state();
 
   const results = await mapWithConcurrency(batch, MAX_CONNECTIONS, async (mirror) => {
     const result = await checkMirror(mirror.baseUrl, {
@@ -67,7 +70,7 @@ export async function crawlOnce(kv: KVNamespace, settings: CrawlSettings, option
   });
 
   const updates = new Map<string, MirrorHealth>(results.map(({ id, health }) => [id, health]));
-  await crawl.saveState(mergeCrawlState(table, await crawl.state(), updates));
+  await crawl.saveState(mergeCrawlState(table, before, updates));
   await crawl.saveCursor(next);
   return {
     enabled: order.length,

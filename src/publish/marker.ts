@@ -1,8 +1,13 @@
 import { PublishError } from "./errors";
 import { LAYOUT_FILES, type LayoutSource } from "./layout";
 
-/** The content of `frontdoor/generation` (docs/kv-data-model.md, "Files the publisher adds to the tree"). */
+/**
+ * The content of `frontdoor/generation` (docs/kv-data-model.md, "Files the
+ * publisher adds to the tree"): the publisher writes it, the crawler reads it
+ * from every mirror, and both parse it with `parseMarker`.
+ */
 export interface GenerationMarker {
+  /** The publication's number, 1 for the first. */
   generation: number;
   /** RFC 3339 time of the publication. */
   published: string;
@@ -10,22 +15,29 @@ export interface GenerationMarker {
 
 const encoder = new TextEncoder();
 
+/** RFC 3339 section 5.6 `date-time`; `Date.parse` then rejects impossible dates such as month 13. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/i;
+
 export function encodeMarker(marker: GenerationMarker): Uint8Array {
   return encoder.encode(`${JSON.stringify({ generation: marker.generation, published: marker.published })}\n`);
 }
 
-/** Parses marker bytes, or returns null when they are not a marker. */
+/**
+ * Parses marker bytes (UTF-8 JSON `{"generation": N, "published": "<RFC 3339>"}`
+ * with N a positive integer), or returns null when they are not exactly that.
+ */
 export function parseMarker(bytes: Uint8Array): GenerationMarker | null {
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder().decode(bytes));
+    value = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
   } catch {
     return null;
   }
-  if (typeof value !== "object" || value === null) return null;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
   const { generation, published } = value as Record<string, unknown>;
-  if (!Number.isSafeInteger(generation) || (generation as number) < 1 || typeof published !== "string") return null;
-  return { generation: generation as number, published };
+  if (typeof generation !== "number" || !Number.isSafeInteger(generation) || generation < 1) return null;
+  if (typeof published !== "string" || !RFC3339.test(published) || Number.isNaN(Date.parse(published))) return null;
+  return { generation, published };
 }
 
 /** The tree's last published generation, or 0 when it was never published. */
@@ -34,7 +46,7 @@ export async function readTreeGeneration(source: LayoutSource): Promise<number> 
   if (bytes === null) return 0;
   const marker = parseMarker(bytes);
   if (marker === null) {
-    throw new PublishError("LAYOUT_INVALID", `${LAYOUT_FILES.generation} is not a marker {"generation": N, "published": "..."}`, { path: LAYOUT_FILES.generation });
+    throw new PublishError("LAYOUT_INVALID", `${LAYOUT_FILES.generation} is not a marker {"generation": N, "published": "<RFC 3339>"}`, { path: LAYOUT_FILES.generation });
   }
   return marker.generation;
 }

@@ -5,7 +5,11 @@ import { keys } from "./keys";
 export class CrawlStore {
   constructor(private readonly kv: KVNamespace) {}
 
-  /** The stored state, read fresh (not from the isolate cache), for a read-modify-write. */
+  /**
+   * The stored state, read from KV rather than the isolate cache. KV itself
+   * may answer with a copy up to 60 s old, so reading it again later in the
+   * same run would not see another run's write.
+   */
   async state(): Promise<CrawlState> {
     return (await this.kv.get<CrawlState>(keys.crawlState(), "json")) ?? {};
   }

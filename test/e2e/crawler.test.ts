@@ -5,13 +5,14 @@ import { skopeo } from "../../scripts/lib/daemons";
 import { writeDemoTree } from "../../scripts/lib/demo-tree";
 import { PROJECT_DIR, type StackServer } from "../../scripts/lib/local-stack";
 import { runCommand } from "../../scripts/lib/processes";
+import { CRAWL_DEFAULTS } from "../../src/crawl/settings";
 import type { StatusReport } from "../../src/render/status-report";
-import { expectBlobsServedByStaticServers, frontDoorBlobRequests, serversThatSentBlobs, useE2eStack } from "./support";
+import { DEMO_REPOSITORY, expectBlobsServedByStaticServers, frontDoorBlobRequests, serversThatSentBlobs, useE2eStack } from "./support";
 
 /** The mirror nearest the stack's client (Frankfurt): the one a pull goes to while it qualifies. */
 const NEAREST = "de-fra";
-/** `CRAWL_FAILURES_BEFORE_DOWN`'s default: sweeps of failures before a mirror is out of rotation. */
-const FAILURES_BEFORE_DOWN = 3;
+/** The stack runs with the default `CRAWL_FAILURES_BEFORE_DOWN`: sweeps of failures before a mirror is out of rotation. */
+const FAILURES_BEFORE_DOWN = CRAWL_DEFAULTS.failuresBeforeDown;
 
 const context = useE2eStack();
 
@@ -46,15 +47,28 @@ async function copyImage(reference: string): Promise<void> {
   }
 }
 
+/** Where the front door redirects this machine's request for a demo blob. */
+async function blobRedirectTarget(): Promise<string> {
+  const [digest] = [...context().demo.amd64Blobs.keys()];
+  const response = await fetch(`${context().stack.url}/v2/${DEMO_REPOSITORY}/blobs/${digest}`, { redirect: "manual" });
+  await response.body?.cancel();
+  expect(response.status).toBe(307);
+  return response.headers.get("Location") ?? "";
+}
+
 /** Ids of the mirrors the front door redirected blob requests to since the logs were cleared. */
 function mirrorsChosenByFrontDoor(): string[] {
   return [...new Set(frontDoorBlobRequests(context().stack).map((request) => String(request.mirror)))].sort();
 }
 
 describe("a stopped mirror", () => {
-  it("Should be marked down after the configured number of failed sweeps", async () => {
-    await mirrorServer(NEAREST).server.stop();
-    await crawlTimes(FAILURES_BEFORE_DOWN);
+  it("Should stay in rotation, failing, for one sweep fewer than the configured number and be down after it", async () => {
+    const { server } = mirrorServer(NEAREST);
+    await server.stop();
+    await crawlTimes(FAILURES_BEFORE_DOWN - 1);
+    expect(await statusOf(NEAREST)).toMatchObject({ status: "failing" });
+    expect(new URL(await blobRedirectTarget()).origin).toBe(new URL(server.url).origin);
+    await crawlTimes(1);
     expect(await statusOf(NEAREST)).toMatchObject({ status: "down" });
   });
 

@@ -4,13 +4,15 @@ import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_DIR } from "../../scripts/lib/local-stack";
 import { parseMirrorConfig } from "../../scripts/lib/mirrors-config";
+import { CRAWL_DEFAULTS } from "../../src/crawl/settings";
 import type { MirrorTable } from "../../src/mirrors/types";
 import { useE2eStack } from "./support";
 
 const SCREENSHOT = join(PROJECT_DIR, "test-results", "status-page.png");
 /** Stopped before the page is loaded, so the table shows a mirror out of rotation. */
 const STOPPED = "us-iad";
-const FAILURES_BEFORE_DOWN = 3;
+/** The stack runs with the default `CRAWL_FAILURES_BEFORE_DOWN`. */
+const FAILURES_BEFORE_DOWN = CRAWL_DEFAULTS.failuresBeforeDown;
 
 interface RenderedRow {
   id: string;

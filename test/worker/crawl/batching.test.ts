@@ -36,11 +36,14 @@ describe("batches and the cursor", () => {
   });
 
   it("Should wrap the cursor around the end of the mirror list", async () => {
-    await loadMirrorTable(await healthyMirrors(["m1", "m2", "m3"]));
+    const [, m2, m3] = await healthyMirrors(["m1", "m2", "m3"]);
+    // m1 fails every check, so its failure count tells how often it was checked.
+    await loadMirrorTable([mirror("m1", { baseUrl: await fakeMirror({ hangUp: true }) }), m2!, m3!]);
     await runCrawler({ CRAWL_BATCH_SIZE: "2" });
     await runCrawler({ CRAWL_BATCH_SIZE: "2" });
     const state = await crawlState();
-    expect(state.m3?.lastChecked).not.toBeNull();
+    expect(state.m3?.lastChecked).toEqual(expect.any(String));
+    expect(state.m1?.consecutiveFailures).toBe(2);
     expect(await storedCursor()).toEqual({ next: 1 });
   });
 

@@ -33,11 +33,44 @@ describe("one check of one mirror", () => {
     expect(await healthOf("garbled")).toMatchObject({ consecutiveFailures: 1, lastFailureReason: "bad-marker" });
   });
 
-  it("Should record a bad marker when the generation is not a non-negative integer", async () => {
+  it("Should record a bad marker when the generation is not an integer", async () => {
     const body = JSON.stringify({ generation: 1.5, published: "2026-11-27T12:00:00Z" });
     await loadMirrorTable([mirror("fractional", { baseUrl: await fakeMirror({ marker: { body } }) })]);
     await runCrawler();
     expect(await healthOf("fractional")).toMatchObject({ consecutiveFailures: 1, lastFailureReason: "bad-marker" });
+  });
+
+  it("Should record a bad marker when the marker names generation 0", async () => {
+    await loadMirrorTable([mirror("zero", { baseUrl: await fakeMirror({ marker: { body: markerBody(0) } }) })]);
+    await runCrawler();
+    expect(await healthOf("zero")).toMatchObject({ generation: -1, consecutiveFailures: 1, lastFailureReason: "bad-marker" });
+  });
+
+  it("Should record a bad marker, not a pass, when the marker names a generation ahead of every publication", async () => {
+    await publishGeneration(1, [layer]);
+    const ahead = { marker: { body: markerBody(999_999) }, blobs: { [layer.digest]: { contentLength: layer.size } } };
+    await loadMirrorTable([mirror("ahead", { baseUrl: await fakeMirror(ahead) })]);
+    await runCrawler();
+    const health = await healthOf("ahead");
+    expect(health).toMatchObject({ generation: -1, consecutiveFailures: 1, lastFailureReason: "bad-marker" });
+    expect(health?.lastFailureDetail).toContain("ahead of every publication");
+  });
+
+  it("Should stop reading a chunked marker once it passes 1 KiB and record a bad marker, not a timeout", async () => {
+    const endless = { marker: { body: " ".repeat(2048), chunked: "hold-open" as const } };
+    await loadMirrorTable([mirror("endless", { baseUrl: await fakeMirror(endless) })]);
+    await runCrawler({ CRAWL_TIMEOUT_MS: "3000" });
+    const health = await healthOf("endless");
+    expect(health).toMatchObject({ consecutiveFailures: 1, lastFailureReason: "bad-marker" });
+    expect(health?.lastFailureDetail).toContain("larger than 1024 bytes");
+  });
+
+  it("Should read a marker sent in chunks without Content-Length", async () => {
+    await publishGeneration(1, [layer]);
+    const chunked = { ...servingGeneration(1, [layer]), marker: { body: markerBody(1), chunked: "end" as const } };
+    await loadMirrorTable([mirror("chunked", { baseUrl: await fakeMirror(chunked) })]);
+    await runCrawler();
+    expect(await healthOf("chunked")).toMatchObject({ generation: 1, consecutiveFailures: 0 });
   });
 
   it("Should record the HTTP status when the marker is missing", async () => {

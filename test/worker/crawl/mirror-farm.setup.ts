@@ -7,7 +7,12 @@ import type { TestProject } from "vitest/node";
  * under a fresh name with `PUT /_farm/<name>`, then crawl `<farm>/m/<name>`.
  */
 export interface FakeMirrorBehaviour {
-  marker?: { status?: number; body?: string; delayMs?: number };
+  /**
+   * The marker's answer. With `chunked` the body goes out in two chunks of
+   * chunked transfer coding, without `Content-Length`; then the reply ends
+   * (`"end"`) or is left open until the client goes away (`"hold-open"`).
+   */
+  marker?: { status?: number; body?: string; delayMs?: number; chunked?: "end" | "hold-open" };
   /** Blob digest -> what a HEAD of it answers; unlisted blobs are 404. */
   blobs?: Record<string, { status?: number; contentLength?: number }>;
   /** Close every connection without an answer. */
@@ -37,6 +42,15 @@ function answer(response: ServerResponse, status: number, body: string, headers:
   response.end(body);
 }
 
+/** Sends `body` in two chunks; a reply left open is closed by the client's cancel or the farm's stop. */
+function answerInChunks(response: ServerResponse, status: number, body: string, then: "end" | "hold-open"): void {
+  response.writeHead(status, { "Content-Type": "application/json", "Transfer-Encoding": "chunked" });
+  const half = Math.ceil(body.length / 2);
+  response.write(body.slice(0, half));
+  response.write(body.slice(half));
+  if (then === "end") response.end();
+}
+
 /** Starts the fake mirrors on 127.0.0.1 and a free port; vitest calls the returned function to stop them. */
 export default async function startMirrorFarm(project: TestProject): Promise<() => Promise<void>> {
   const mirrors = new Map<string, FakeMirrorBehaviour>();
@@ -55,7 +69,8 @@ export default async function startMirrorFarm(project: TestProject): Promise<() 
     if (mirror.hangUp) return request.socket.destroy();
     const file = served[2] as string;
     if (file === "/frontdoor/generation" && request.method === "GET" && mirror.marker !== undefined) {
-      const { status = 200, body = "", delayMs = 0 } = mirror.marker;
+      const { status = 200, body = "", delayMs = 0, chunked } = mirror.marker;
+      if (chunked !== undefined) return answerInChunks(response, status, body, chunked);
       const timer = setTimeout(() => {
         timers.delete(timer);
         if (!response.destroyed) answer(response, status, body, { "Content-Type": "application/json" });

@@ -77,6 +77,20 @@ describe("blob redirects follow the crawl state", () => {
     expect(servedBy(targets, steady)).toBe(CLIENTS);
   });
 
+  it("Should redirect no client to a mirror that claimed a generation ahead of every publication, once that generation is published", async () => {
+    const { sample, fragile, steady } = await twoMirrorsAtGeneration1();
+    await changeMirror(fragile, servingGeneration(2, sample));
+    await runCrawler();
+    const newer = await seedImage("crawl/newer", "v2", 2);
+    const newerSample = [{ digest: newer.layerDigest, size: newer.layerSize }];
+    await publishGeneration(2, newerSample);
+    await changeMirror(steady, servingGeneration(2, [...sample, ...newerSample]));
+    await runCrawler();
+    const targets = await redirectTargets(newer);
+    expect(servedBy(targets, fragile)).toBe(0);
+    expect(servedBy(targets, steady)).toBe(CLIENTS);
+  });
+
   it("Should still redirect older content to a mirror whose marker is behind", async () => {
     const { image, fragile, steady, sample } = await twoMirrorsAtGeneration1();
     const newer = await seedImage("crawl/newer", "v2", 2);

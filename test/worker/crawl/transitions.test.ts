@@ -74,4 +74,14 @@ describe("mirror health over several sweeps", () => {
     await runCrawler();
     expect(await healthOf("mid-sync")).toMatchObject({ generation: 1, consecutiveFailures: 1, lastFailureReason: "http-status" });
   });
+
+  it("Should keep the last generation seen when a marker jumps ahead of every publication", async () => {
+    await publishGeneration(1, [first]);
+    const baseUrl = await fakeMirror(servingGeneration(1, [first]));
+    await loadMirrorTable([mirror("leaping", { baseUrl })]);
+    await runCrawler();
+    await changeMirror(baseUrl, servingGeneration(999_999, [first]));
+    await runCrawler();
+    expect(await healthOf("leaping")).toMatchObject({ generation: 1, consecutiveFailures: 1, lastFailureReason: "bad-marker" });
+  });
 });
