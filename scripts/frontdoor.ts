@@ -21,8 +21,8 @@ const TARGET_HELP = `Where to write (one of):
                             (namespace id: the REGISTRY binding's preview_id or id in --config)
   --remote --namespace-id <id>
                             a deployed namespace, through \`wrangler kv bulk put/delete --remote\`
-  --dry-run <dir>           with --remote: read the namespace, write the bulk files wrangler
-                            would get into <dir>, and change nothing
+  --dry-run <dir>           with --remote: write the bulk files wrangler would get into <dir>
+                            and change nothing (publish still reads the namespace)
   --config <wrangler.toml>  wrangler configuration (default: the project's wrangler.toml)
 
 Environment:

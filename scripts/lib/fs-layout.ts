@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, relative, resolve, sep } from "node:path";
 import type { DigestAlgorithm } from "../../src/oci/reference";
 import type { FileDigest, LayoutSource } from "../../src/publish/layout";
@@ -55,7 +55,12 @@ export class FsLayout implements LayoutSource {
     const target = this.path(path);
     await mkdir(dirname(target), { recursive: true });
     const temporary = `${target}.tmp-${process.pid}`;
-    await writeFile(temporary, content);
-    await rename(temporary, target);
+    try {
+      await writeFile(temporary, content);
+      await rename(temporary, target);
+    } catch (error) {
+      await rm(temporary, { force: true }).catch(() => undefined);
+      throw error;
+    }
   }
 }

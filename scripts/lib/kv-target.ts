@@ -8,7 +8,9 @@ export interface KvTarget {
   readonly description: string;
   /** The newest publication the namespace holds, or null when it has none. */
   readPublication(): Promise<Publication | null>;
-  /** Writes a plan: content, then pointers, `publication` last. */
+  /** Every key the namespace holds under `PUBLISHED_PREFIXES` (src/publish/plan.ts). */
+  listPublishedKeys(): Promise<string[]>;
+  /** Writes a plan: content, then pointers, `publication` last, then deletes stale pointers and then stale content. */
   applyPlan(plan: PublicationPlan): Promise<void>;
   /** Writes the `mirrors` key with its version as metadata. */
   putMirrors(table: MirrorTable): Promise<void>;

@@ -1,7 +1,7 @@
 import { join, resolve } from "node:path";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import type { MirrorTable } from "../../src/mirrors/types";
-import { applyPlan, type PublicationPlan } from "../../src/publish/plan";
+import { applyPlan, listPublishedKeys, type PublicationPlan } from "../../src/publish/plan";
 import { keys } from "../../src/store/keys";
 import type { Publication } from "../../src/store/records";
 import type { KvTarget } from "./kv-target";
@@ -44,6 +44,10 @@ export class LocalKvTarget implements KvTarget {
 
   async readPublication(): Promise<Publication | null> {
     return (await this.kv()).get<Publication>(keys.publication(), "json");
+  }
+
+  async listPublishedKeys(): Promise<string[]> {
+    return listPublishedKeys(await this.kv());
   }
 
   async applyPlan(plan: PublicationPlan): Promise<void> {

@@ -86,6 +86,13 @@ const fileSchema = z
     mirror: z.array(mirrorSchema).default([]),
   })
   .superRefine((file, context) => {
+    if (file.origin === undefined && !file.mirror.some((mirror) => mirror.enabled)) {
+      context.addIssue({
+        code: "custom",
+        message: "the file has no [origin] and no enabled [[mirror]]: loading it would leave no place to send any download",
+        path: [],
+      });
+    }
     const seen = new Set<string>();
     file.mirror.forEach((mirror, i) => {
       if (seen.has(mirror.id)) context.addIssue({ code: "custom", message: `mirror id ${JSON.stringify(mirror.id)} is used twice`, path: ["mirror", i, "id"] });
@@ -104,9 +111,14 @@ function tableLines(lines: string[]): { mirrors: number[]; origin: number | null
   return { mirrors, origin };
 }
 
+/** A key name matched literally: TOML keys may be quoted and hold any character. */
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
+
 /** The line of `key = ...` inside the table starting at `tableLine`, else the table's own line. */
 function keyLine(lines: string[], tableLine: number, key: string): number {
-  const pattern = new RegExp(`^\\s*["']?${key}["']?\\s*=`);
+  const pattern = new RegExp(`^\\s*["']?${escapeRegExp(key)}["']?\\s*=`);
   for (let i = tableLine; i < lines.length && !/^\s*\[/.test(lines[i]!); i++) {
     if (pattern.test(lines[i]!)) return i + 1;
   }
@@ -124,7 +136,8 @@ function issueLine(lines: string[], path: PropertyKey[]): number | null {
   }
   if (table === "origin" && tables.origin !== null) return typeof index === "string" ? keyLine(lines, tables.origin, index) : tables.origin;
   if (typeof table === "string") {
-    const top = lines.findIndex((line) => new RegExp(`^\\s*(?:\\[\\[?\\s*)?${table}\\b`).test(line));
+    const pattern = new RegExp(`^\\s*(?:\\[\\[?\\s*)?["']?${escapeRegExp(table)}(?![\\w-])`);
+    const top = lines.findIndex((line) => pattern.test(line));
     return top < 0 ? null : top + 1;
   }
   return null;

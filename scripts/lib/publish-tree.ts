@@ -23,7 +23,7 @@ export function nextGeneration(treeGeneration: number, kvGeneration: number | nu
 
 /**
  * Publishes a tree: verifies it, writes KV (content, pointers, `publication`
- * last), then writes `frontdoor/first-seen.json` and finally the
+ * last), deletes the keys of what the tree no longer holds, then writes `frontdoor/first-seen.json` and finally the
  * `frontdoor/generation` marker into the tree, so mirrors only see the new
  * marker once KV describes it.
  */
@@ -32,7 +32,8 @@ export async function publishTree(treeDir: string, target: KvTarget, options: Pu
   const treeGeneration = await readTreeGeneration(tree);
   const publication = await target.readPublication();
   const generation = nextGeneration(treeGeneration, publication?.generation ?? null);
-  const plan = await planPublication(tree, { generation, published: rfc3339(options.now ?? new Date()) });
+  const currentKeys = await target.listPublishedKeys();
+  const plan = await planPublication(tree, { generation, published: rfc3339(options.now ?? new Date()), currentKeys });
   await target.applyPlan(plan);
   if (options.writeTree ?? true) {
     await tree.writeFileAtomic(LAYOUT_FILES.firstSeen, `${JSON.stringify(plan.firstSeen, null, 1)}\n`);

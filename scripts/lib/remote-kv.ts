@@ -1,13 +1,12 @@
-import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { MirrorTable } from "../../src/mirrors/types";
-import type { KvWrite, PublicationPlan } from "../../src/publish/plan";
+import { PUBLISHED_PREFIXES, type KvWrite, type PublicationPlan } from "../../src/publish/plan";
 import { keys } from "../../src/store/keys";
 import type { Publication } from "../../src/store/records";
 import type { KvTarget } from "./kv-target";
+import { projectWrangler, runWrangler, type WranglerCommand } from "./wrangler";
 
 /** One entry of the JSON file `wrangler kv bulk put` reads. */
 export interface BulkEntry {
@@ -17,11 +16,8 @@ export interface BulkEntry {
   metadata?: Record<string, unknown>;
 }
 
-/** One `wrangler kv bulk put` call: its file name and entries, in the order they must run. */
-export interface BulkFile {
-  name: string;
-  entries: BulkEntry[];
-}
+/** One bulk call: a `wrangler kv bulk put` file of entries, or a `wrangler kv bulk delete` file of key names. */
+export type BulkFile = { name: string; action: "put"; entries: BulkEntry[] } | { name: string; action: "delete"; entries: string[] };
 
 /** Binary values travel base64-encoded with `base64: true`; strings as they are. */
 export function toBulkEntry(write: KvWrite): BulkEntry {
@@ -33,52 +29,55 @@ export function toBulkEntry(write: KvWrite): BulkEntry {
 
 /**
  * Splits a plan into bulk files run one after the other: content, pointers,
- * then `publication` alone, since the writes of one bulk call land in no set order.
+ * `publication` alone, then the stale pointers and only then the stale
+ * content, since the entries of one bulk call land in no set order.
  */
 export function planBulkFiles(plan: PublicationPlan): BulkFile[] {
   const publicationKey = keys.publication();
   return [
-    { name: "1-content.json", entries: plan.content.map(toBulkEntry) },
-    { name: "2-pointers.json", entries: plan.pointers.filter((write) => write.key !== publicationKey).map(toBulkEntry) },
-    { name: "3-publication.json", entries: plan.pointers.filter((write) => write.key === publicationKey).map(toBulkEntry) },
+    { name: "1-content.json", action: "put", entries: plan.content.map(toBulkEntry) },
+    { name: "2-pointers.json", action: "put", entries: plan.pointers.filter((write) => write.key !== publicationKey).map(toBulkEntry) },
+    { name: "3-publication.json", action: "put", entries: plan.pointers.filter((write) => write.key === publicationKey).map(toBulkEntry) },
+    { name: "4-deletions-pointers.json", action: "delete", entries: plan.deletions.pointers },
+    { name: "5-deletions-content.json", action: "delete", entries: plan.deletions.content },
   ];
 }
 
 export function mirrorsBulkFile(table: MirrorTable): BulkFile {
-  return { name: "mirrors.json", entries: [{ key: keys.mirrors(), value: JSON.stringify(table), metadata: { version: table.version } }] };
+  return { name: "mirrors.json", action: "put", entries: [{ key: keys.mirrors(), value: JSON.stringify(table), metadata: { version: table.version } }] };
 }
 
-function wranglerBin(): string {
-  return join(dirname(createRequire(import.meta.url).resolve("wrangler/package.json")), "bin", "wrangler.js");
-}
-
-function runWrangler(args: string[]): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [wranglerBin(), ...args], { stdio: ["ignore", "pipe", "inherit"] });
-    const chunks: Buffer[] = [];
-    child.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const stdout = Buffer.concat(chunks).toString("utf8");
-      if (code === 0) resolvePromise(stdout);
-      else reject(new Error(`wrangler ${args.slice(0, 3).join(" ")} failed with exit code ${code}\n${stdout}`));
-    });
-  });
+/** Key names of `wrangler kv key list` output (a JSON array of `{name, ...}`). */
+export function parseKeyList(stdout: string): string[] {
+  let list: unknown;
+  try {
+    list = JSON.parse(stdout);
+  } catch {
+    throw new Error(`wrangler kv key list printed no JSON: ${stdout.slice(0, 200)}`);
+  }
+  if (!Array.isArray(list) || !list.every((entry) => typeof entry?.name === "string")) {
+    throw new Error(`wrangler kv key list printed no list of keys: ${stdout.slice(0, 200)}`);
+  }
+  return list.map((entry: { name: string }) => entry.name);
 }
 
 export interface RemoteKvOptions {
   namespaceId: string;
-  /** Writes the bulk files here and runs nothing: no wrangler call, no KV read. */
+  /** Writes the bulk files here instead of running them; the namespace is still read, never written. */
   dryRunDir?: string;
   /** Passed to wrangler as `--config`. */
   wranglerConfig?: string;
+  /** The wrangler to run; default the project's own. */
+  wrangler?: WranglerCommand;
 }
 
-/** A deployed KV namespace written through `wrangler kv bulk put --remote`. */
+/** A deployed KV namespace read through `wrangler kv key` and written through `wrangler kv bulk put/delete --remote`. */
 export class RemoteKvTarget implements KvTarget {
   readonly description: string;
+  private readonly wrangler: WranglerCommand;
 
   constructor(private readonly options: RemoteKvOptions) {
+    this.wrangler = options.wrangler ?? projectWrangler();
     this.description =
       options.dryRunDir === undefined
         ? `remote KV namespace ${options.namespaceId}`
@@ -91,21 +90,38 @@ export class RemoteKvTarget implements KvTarget {
     return args;
   }
 
-  async readPublication(): Promise<Publication | null> {
-    if (this.options.dryRunDir !== undefined) return null;
-    const stdout = (await runWrangler(["kv", "key", "get", keys.publication(), "--text", ...this.commonArgs()])).trim();
-    if (stdout === "Value not found") return null;
-    return JSON.parse(stdout) as Publication;
+  private async listKeys(prefix: string): Promise<string[]> {
+    return parseKeyList(await runWrangler(this.wrangler, ["kv", "key", "list", "--prefix", prefix, ...this.commonArgs()]));
   }
 
-  private async put(files: BulkFile[]): Promise<void> {
+  /** Lists before it gets: remotely, getting a missing key is an error (404), not an empty answer. */
+  async readPublication(): Promise<Publication | null> {
+    const key = keys.publication();
+    if (!(await this.listKeys(key)).includes(key)) return null;
+    const stdout = await runWrangler(this.wrangler, ["kv", "key", "get", key, "--text", ...this.commonArgs()]);
+    try {
+      return JSON.parse(stdout) as Publication;
+    } catch {
+      throw new Error(`the namespace's ${key} is not JSON: ${stdout.slice(0, 200)}`);
+    }
+  }
+
+  async listPublishedKeys(): Promise<string[]> {
+    const found: string[] = [];
+    for (const prefix of [...PUBLISHED_PREFIXES.pointers, ...PUBLISHED_PREFIXES.content]) found.push(...(await this.listKeys(prefix)));
+    return found;
+  }
+
+  private async runBulk(files: BulkFile[]): Promise<void> {
     const directory = this.options.dryRunDir ?? (await mkdtemp(join(tmpdir(), "frontdoor-bulk-")));
     await mkdir(directory, { recursive: true });
     try {
       for (const file of files) await writeFile(join(directory, file.name), `${JSON.stringify(file.entries, null, 2)}\n`);
       if (this.options.dryRunDir !== undefined) return;
       for (const file of files) {
-        if (file.entries.length > 0) await runWrangler(["kv", "bulk", "put", join(directory, file.name), ...this.commonArgs()]);
+        if (file.entries.length === 0) continue;
+        const command = file.action === "put" ? ["kv", "bulk", "put"] : ["kv", "bulk", "delete", "--force"];
+        await runWrangler(this.wrangler, [...command, join(directory, file.name), ...this.commonArgs()]);
       }
     } finally {
       if (this.options.dryRunDir === undefined) await rm(directory, { recursive: true, force: true });
@@ -113,11 +129,11 @@ export class RemoteKvTarget implements KvTarget {
   }
 
   applyPlan(plan: PublicationPlan): Promise<void> {
-    return this.put(planBulkFiles(plan));
+    return this.runBulk(planBulkFiles(plan));
   }
 
   putMirrors(table: MirrorTable): Promise<void> {
-    return this.put([mirrorsBulkFile(table)]);
+    return this.runBulk([mirrorsBulkFile(table)]);
   }
 
   async close(): Promise<void> {}

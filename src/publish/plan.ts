@@ -24,6 +24,11 @@ export interface PublicationPlan {
   content: KvWrite[];
   /** Tags, tag lists, catalog, `generation:<n>`, and `publication` last: written after all content. */
   pointers: KvWrite[];
+  /**
+   * Keys the namespace holds that this publication no longer writes, deleted
+   * after `publication`: stale tags and tag lists first, then stale content.
+   */
+  deletions: { pointers: string[]; content: string[] };
   /** digest -> generation it first appeared in, for `frontdoor/first-seen.json`; only digests in the tree. */
   firstSeen: Record<string, number>;
   /** The bytes of `frontdoor/generation`, written into the tree after the KV writes succeed. */
@@ -46,7 +51,20 @@ export interface PlanOptions {
   generation: number;
   /** RFC 3339 time of the publication. */
   published: string;
+  /**
+   * The keys the namespace holds now under `PUBLISHED_PREFIXES` (see
+   * `listPublishedKeys`); those this publication does not write are deleted.
+   * Other keys are ignored.
+   */
+  currentKeys: Iterable<string>;
 }
+
+/**
+ * Key prefixes whose entries describe the tree (docs/kv-data-model.md): one
+ * the tree no longer names is stale. `catalog` is rewritten whole; `generation:<n>`
+ * records are history and stay.
+ */
+export const PUBLISHED_PREFIXES = { pointers: ["tag:", "tags:"], content: ["manifest:", "blob:", "referrers:"] } as const;
 
 /** Blobs new in a generation that `generation:<n>` lists for the crawler to probe. */
 const SAMPLE_SIZE = 4;
@@ -126,11 +144,18 @@ function pointerWrites(inventory: Inventory, generationOf: (digest: Digest) => n
   return writes;
 }
 
+/** The current keys under `prefixes` that no write of this publication keeps, sorted. */
+function staleKeys(currentKeys: readonly string[], written: ReadonlySet<string>, prefixes: readonly string[]): string[] {
+  return sorted(currentKeys.filter((key) => !written.has(key) && prefixes.some((prefix) => key.startsWith(prefix))));
+}
+
 /**
  * Reads and verifies a tree and lays out the KV writes that publish it
  * (docs/kv-data-model.md): content first, then pointers, `publication` last,
- * so a reader never sees a tag whose manifest is missing. Content keeps the
- * generation `frontdoor/first-seen.json` gives it; new content gets this one.
+ * so a reader never sees a tag whose manifest is missing; then the deletions
+ * of what the tree no longer holds, tags before the content they name.
+ * Content keeps the generation `frontdoor/first-seen.json` gives it; new
+ * content gets this one.
  */
 export async function planPublication(source: LayoutSource, options: PlanOptions): Promise<PublicationPlan> {
   const { generation, published } = options;
@@ -153,11 +178,20 @@ export async function planPublication(source: LayoutSource, options: PlanOptions
   let bytes = 0;
   for (const size of inventory.blobs.values()) bytes += size;
 
+  const content = contentWrites(inventory, generationOf);
+  const pointers = pointerWrites(inventory, generationOf, publication);
+  const written = new Set([...content, ...pointers].map((write) => write.key));
+  const currentKeys = [...options.currentKeys];
+
   return {
     generation,
     published,
-    content: contentWrites(inventory, generationOf),
-    pointers: pointerWrites(inventory, generationOf, publication),
+    content,
+    pointers,
+    deletions: {
+      pointers: staleKeys(currentKeys, written, PUBLISHED_PREFIXES.pointers),
+      content: staleKeys(currentKeys, written, PUBLISHED_PREFIXES.content),
+    },
     firstSeen,
     marker: encodeMarker({ generation, published }),
     summary: {
@@ -170,20 +204,42 @@ export async function planPublication(source: LayoutSource, options: PlanOptions
   };
 }
 
-/** Content writes run this many at a time; pointers one by one, in order. */
-const CONTENT_CONCURRENCY = 16;
+/**
+ * Every key of the namespace under `PUBLISHED_PREFIXES`, following the list
+ * cursor to the end: the `currentKeys` a plan compares the tree against.
+ */
+export async function listPublishedKeys(kv: KVNamespace): Promise<string[]> {
+  const found: string[] = [];
+  for (const prefix of [...PUBLISHED_PREFIXES.pointers, ...PUBLISHED_PREFIXES.content]) {
+    let cursor: string | undefined;
+    do {
+      const page: KVNamespaceListResult<unknown, string> = await kv.list({ prefix, ...(cursor === undefined ? {} : { cursor }) });
+      for (const key of page.keys) found.push(key.name);
+      cursor = page.list_complete ? undefined : page.cursor;
+    } while (cursor !== undefined);
+  }
+  return found;
+}
+
+/** Content writes and deletions run this many at a time; pointers one by one, in order. */
+const CONCURRENCY = 16;
 
 function put(kv: KVNamespace, write: KvWrite): Promise<void> {
   return kv.put(write.key, write.value, write.metadata === undefined ? {} : { metadata: write.metadata });
 }
 
+async function inBatches<T>(items: readonly T[], run: (item: T) => Promise<void>): Promise<void> {
+  for (let start = 0; start < items.length; start += CONCURRENCY) await Promise.all(items.slice(start, start + CONCURRENCY).map(run));
+}
+
 /**
  * Writes a plan to KV: all content, then the pointers in order, `publication`
- * last. A failure stops before any pointer is written when content fails.
+ * last; then deletes stale tags and tag lists, and only then stale content.
+ * A failure stops before any pointer is written when content fails.
  */
 export async function applyPlan(kv: KVNamespace, plan: PublicationPlan): Promise<void> {
-  for (let start = 0; start < plan.content.length; start += CONTENT_CONCURRENCY) {
-    await Promise.all(plan.content.slice(start, start + CONTENT_CONCURRENCY).map((write) => put(kv, write)));
-  }
+  await inBatches(plan.content, (write) => put(kv, write));
   for (const write of plan.pointers) await put(kv, write);
+  await inBatches(plan.deletions.pointers, (key) => kv.delete(key));
+  await inBatches(plan.deletions.content, (key) => kv.delete(key));
 }

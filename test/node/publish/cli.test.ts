@@ -5,8 +5,10 @@ import { writeDemoTree } from "../../../scripts/lib/demo-tree";
 import { LocalKvTarget } from "../../../scripts/lib/local-kv";
 import { publishTree } from "../../../scripts/lib/publish-tree";
 import { localNamespaceId } from "../../../scripts/lib/wrangler-config";
+import { REF_NAME_ANNOTATION } from "../../../src/publish/layout";
 import { keys } from "../../../src/store/keys";
 import { PROJECT, run, runCli, withTempDir } from "./run-cli";
+import { stubWrangler, type StubWrangler } from "./stub-wrangler";
 
 // Each CLI run starts Node, tsx and often workerd: seconds on a busy machine.
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 30_000 });
@@ -17,10 +19,12 @@ const WRANGLER = join(PROJECT, "node_modules", ".bin", "wrangler");
 let dir: Awaited<ReturnType<typeof withTempDir>>;
 let tree: string;
 let persist: string;
+let stub: StubWrangler;
 beforeEach(async () => {
   dir = await withTempDir();
   tree = join(dir.path, "tree");
   persist = join(dir.path, "state");
+  stub = await stubWrangler(dir.path);
 });
 afterEach(async () => {
   await dir.remove();
@@ -38,6 +42,29 @@ async function publishLocally(): Promise<number> {
   } finally {
     await target.close();
   }
+}
+
+/** `frontdoor publish <tree> --remote --dry-run <bulk>` against the stub wrangler's namespace. */
+function dryRun(bulk: string) {
+  return runCli(["publish", tree, "--remote", "--namespace-id", NAMESPACE_ID, "--dry-run", bulk], { FRONTDOOR_WRANGLER: stub.path });
+}
+
+/** Opens the local KV the CLI wrote, for one look. */
+async function withLocalKv<T>(look: (kv: KVNamespace) => Promise<T>): Promise<T> {
+  const target = new LocalKvTarget(persist, await localNamespaceId());
+  try {
+    return await look(await target.kv());
+  } finally {
+    await target.close();
+  }
+}
+
+/** Removes one ref from the tree's index.json; its blobs stay on disk. */
+async function dropRef(ref: string): Promise<void> {
+  const file = join(tree, "index.json");
+  const index = await readJson(file);
+  index.manifests = index.manifests.filter((entry: { annotations?: Record<string, string> }) => entry.annotations?.[REF_NAME_ANNOTATION] !== ref);
+  await writeFile(file, JSON.stringify(index));
 }
 
 async function readJson(path: string) {
@@ -97,7 +124,7 @@ describe("frontdoor publish", () => {
       (a, b) => b.size - a.size,
     )[0]!.name;
     await rm(join(tree, "blobs", "sha256", largest));
-    const result = await runCli(["publish", tree, "--remote", "--namespace-id", NAMESPACE_ID, "--dry-run", join(dir.path, "bulk")]);
+    const result = await dryRun(join(dir.path, "bulk"));
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`BLOB_MISSING`);
     expect(result.stderr).toContain(`blobs/sha256/${largest}`);
@@ -149,9 +176,10 @@ describe("frontdoor publish", () => {
   it("Should write dry-run bulk files that wrangler kv bulk put loads into the same entries", async () => {
     await demoTree();
     const bulk = join(dir.path, "bulk");
-    expect((await runCli(["publish", tree, "--remote", "--namespace-id", NAMESPACE_ID, "--dry-run", bulk])).code).toBe(0);
-    expect(await readdir(bulk)).toEqual(["1-content.json", "2-pointers.json", "3-publication.json"]);
-    for (const file of await readdir(bulk)) {
+    const result = await dryRun(bulk);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await readdir(bulk)).toEqual(["1-content.json", "2-pointers.json", "3-publication.json", "4-deletions-pointers.json", "5-deletions-content.json"]);
+    for (const file of ["1-content.json", "2-pointers.json", "3-publication.json"]) {
       const result = await run(WRANGLER, ["kv", "bulk", "put", join(bulk, file), "--binding", "REGISTRY", "--local", "--persist-to", persist]);
       expect(result.code, result.stderr).toBe(0);
     }
@@ -168,8 +196,43 @@ describe("frontdoor publish", () => {
 
   it("Should leave the tree untouched on a dry run", async () => {
     await demoTree();
-    await runCli(["publish", tree, "--remote", "--namespace-id", NAMESPACE_ID, "--dry-run", join(dir.path, "bulk")]);
+    expect((await dryRun(join(dir.path, "bulk"))).code).toBe(0);
     await expect(readdir(join(tree, "frontdoor"))).rejects.toThrow();
+  });
+
+  it("Should say a dry run would publish the generation after the namespace's", async () => {
+    await demoTree();
+    stub = await stubWrangler(dir.path, { [keys.publication()]: JSON.stringify({ generation: 4, published: "2026-11-27T00:00:00Z", sample: [] }) });
+    const result = await dryRun(join(dir.path, "bulk"));
+    expect(result.stdout).toContain(`Dry run: would publish generation 5 of ${tree} to remote KV namespace ${NAMESPACE_ID}; the tree marker is not written.`);
+    expect(result.stdout).not.toContain("Published");
+  });
+
+  it("Should write nothing into the namespace on a dry run", async () => {
+    await demoTree();
+    expect((await dryRun(join(dir.path, "bulk"))).code).toBe(0);
+    expect((await stub.calls()).map((args) => args.slice(0, 3).join(" ")).filter((call) => !call.startsWith("kv key"))).toEqual([]);
+  });
+
+  it("Should list the namespace's tag that the tree lacks in the dry run's deletion file", async () => {
+    await demoTree();
+    stub = await stubWrangler(dir.path, { [keys.tag("demo/hello", "old")]: "{}", [keys.tag("demo/hello", "latest")]: "{}" });
+    const bulk = join(dir.path, "bulk");
+    expect((await dryRun(bulk)).code).toBe(0);
+    expect(await readJson(join(bulk, "4-deletions-pointers.json"))).toEqual([keys.tag("demo/hello", "old")]);
+  });
+
+  it("Should delete a dropped tag and its own layers from local KV on the next publish", async () => {
+    await demoTree();
+    await writeDemoTree(tree, { tag: "old", message: "old" });
+    const oldRoot = (await readJson(join(tree, "index.json"))).manifests[1].digest;
+    expect((await runCli(["publish", tree, "--local", persist])).code).toBe(0);
+    await dropRef("demo/hello:old");
+    const result = await runCli(["publish", tree, "--local", persist]);
+    expect(result.code, result.stderr).toBe(0);
+    const held = await withLocalKv(async (kv) => (await kv.list()).keys.map((key) => key.name));
+    expect(held).toContain(keys.tag("demo/hello", "latest"));
+    expect(held.filter((key) => key === keys.tag("demo/hello", "old") || key.endsWith(`@${oldRoot}`))).toEqual([]);
   });
 });
 
@@ -198,5 +261,50 @@ describe("frontdoor mirrors load", () => {
     } finally {
       await target.close();
     }
+  });
+
+  async function storedTable(): Promise<{ version: string; bandwidths: number[] } | null> {
+    return withLocalKv(async (kv) => {
+      const table = await kv.get<{ version: string; mirrors: Array<{ bandwidth: number }> }>(keys.mirrors(), "json");
+      return table === null ? null : { version: table.version, bandwidths: table.mirrors.map((mirror) => mirror.bandwidth) };
+    });
+  }
+
+  async function loadLocally(text: string) {
+    const file = join(dir.path, "mirrors.toml");
+    await writeFile(file, text);
+    return runCli(["mirrors", "load", file, "--local", persist]);
+  }
+
+  it("Should keep the stored table when a bad file is loaded", async () => {
+    const example = await readFile(join(PROJECT, "mirrors.example.toml"), "utf8");
+    expect((await loadLocally(example)).code).toBe(0);
+    const before = await storedTable();
+    const result = await loadLocally(example.replace('netblocks = ["192.0.2.0/24"', 'netblocks = ["192.0.2.9/24"'));
+    expect(result.code).toBe(1);
+    expect(await storedTable()).toEqual(before);
+  });
+
+  it("Should keep the stored table when an empty file is loaded", async () => {
+    expect((await loadLocally(await readFile(join(PROJECT, "mirrors.example.toml"), "utf8"))).code).toBe(0);
+    const before = await storedTable();
+    const result = await loadLocally("");
+    expect([result.code, result.stderr]).toEqual([1, expect.stringContaining("no [origin] and no enabled [[mirror]]")]);
+    expect(await storedTable()).toEqual(before);
+  });
+
+  it("Should keep the crawler's state when a changed file replaces the table", async () => {
+    const example = await readFile(join(PROJECT, "mirrors.example.toml"), "utf8");
+    expect((await loadLocally(example)).code).toBe(0);
+    const crawl = JSON.stringify({ "fra-1": { status: "up" } });
+    await withLocalKv((kv) => kv.put(keys.crawlState(), crawl, { metadata: { version: "crawl-1" } }));
+    const before = await storedTable();
+    const changed = example.replace(/^bandwidth = 10$/m, "bandwidth = 11");
+    expect(changed).not.toBe(example);
+    expect((await loadLocally(changed)).code).toBe(0);
+    const after = await storedTable();
+    expect(after?.version).not.toBe(before?.version);
+    expect(after?.bandwidths[0]).toBe(11);
+    expect(await withLocalKv((kv) => kv.getWithMetadata(keys.crawlState(), "text"))).toMatchObject({ value: crawl, metadata: { version: "crawl-1" } });
   });
 });

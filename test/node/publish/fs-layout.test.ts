@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FsLayout } from "../../../scripts/lib/fs-layout";
@@ -33,5 +33,13 @@ describe("FsLayout", () => {
     const tree = new FsLayout(dir.path);
     await tree.writeFileAtomic("frontdoor/generation", "{}");
     expect(new TextDecoder().decode((await tree.readFile("frontdoor/generation"))!)).toBe("{}");
+  });
+
+  it("Should leave no temporary file behind when a write fails", async () => {
+    const tree = new FsLayout(dir.path);
+    await mkdir(join(dir.path, "frontdoor", "generation"), { recursive: true });
+    await writeFile(join(dir.path, "frontdoor", "generation", "occupied"), "");
+    await expect(tree.writeFileAtomic("frontdoor/generation", "{}")).rejects.toThrow();
+    expect(await readdir(join(dir.path, "frontdoor"))).toEqual(["generation"]);
   });
 });

@@ -155,4 +155,33 @@ describe("parseMirrorConfig", () => {
     const error = await configError(withSecondMirrorLine("bandwidth = -1").replace('country = "DE"', 'country = "Germany"'));
     expect(error.issues.map((issue) => issue.line)).toEqual([7, 16]);
   });
+
+  it("Should name the line of an unknown quoted key holding a regular-expression group", async () => {
+    const error = await configError(withSecondMirrorLine('"a(" = 1'));
+    expect(error.issues).toEqual([{ line: 17, message: expect.stringContaining('"a("') }]);
+  });
+
+  it("Should name the line of an unknown quoted key holding a bracket", async () => {
+    const error = await configError(withSecondMirrorLine('"b[" = 2'));
+    expect(error.issues).toEqual([{ line: 17, message: expect.stringContaining('"b["') }]);
+  });
+
+  it("Should name the line of an unknown top-level quoted key holding a regular-expression group", async () => {
+    const error = await configError(`"a(" = 1\n${MINIMAL}`);
+    expect(error.issues).toEqual([{ line: 1, message: expect.stringContaining('"a("') }]);
+  });
+
+  it("Should refuse an empty file", async () => {
+    expect((await configError("")).message).toContain("no [origin] and no enabled [[mirror]]");
+  });
+
+  it("Should refuse a file whose only mirrors are disabled and that has no origin", async () => {
+    const text = MINIMAL.replace('[origin]\nbase_url = "https://origin.example.org/tree"\n', "").replace(/bandwidth = (\d)/g, "bandwidth = $1\nenabled = false");
+    expect((await configError(text)).message).toContain("no [origin] and no enabled [[mirror]]");
+  });
+
+  it("Should accept a file with an origin and no mirrors", async () => {
+    const table = await parseMirrorConfig('[origin]\nbase_url = "https://origin.example.org/tree"\n');
+    expect([table.origin?.baseUrl, table.mirrors]).toEqual(["https://origin.example.org/tree", []]);
+  });
 });

@@ -13,10 +13,10 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `frontdoor <args>` through the package's bin entry, as `npx frontdoor` does. */
-export function runCli(args: string[]): Promise<CliResult> {
+/** Runs `frontdoor <args>` through the package's bin entry, as `npx frontdoor` does; `env` adds to this process's environment. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: PROJECT, timeout: 120_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: PROJECT, timeout: 120_000, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
       resolve({ code, stdout, stderr });
     });

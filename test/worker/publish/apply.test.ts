@@ -2,25 +2,45 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { computeDigest } from "../../../src/oci/reference";
 import { blobPath, LAYOUT_FILES } from "../../../src/publish/layout";
-import { applyPlan, planPublication } from "../../../src/publish/plan";
+import { MemoryLayout } from "../../../src/publish/layout";
+import { applyPlan, listPublishedKeys, planPublication } from "../../../src/publish/plan";
 import { keys } from "../../../src/store/keys";
 import type { BlobRecord, Publication } from "../../../src/store/records";
-import { demo, demoParts } from "./layouts";
+import { demo, demoParts, rootDescriptor, writeIndex } from "./layouts";
 
 const PUBLISHED = "2026-11-27T12:00:00Z";
 
+/** Plans a layout against what the test's namespace holds now and applies it. */
+async function publish(layout: MemoryLayout, generation: number) {
+  const plan = await planPublication(layout, { generation, published: PUBLISHED, currentKeys: await listPublishedKeys(env.REGISTRY) });
+  await applyPlan(env.REGISTRY, plan);
+  return plan;
+}
+
 async function publishDemo(generation = 1, message?: string) {
   const layout = await demo(message === undefined ? {} : { message });
-  const plan = await planPublication(layout, { generation, published: PUBLISHED });
-  await applyPlan(env.REGISTRY, plan);
-  return { layout, plan };
+  return { layout, plan: await publish(layout, generation) };
+}
+
+/** One tree holding each of these demo images, each under its own ref. */
+async function treeOf(...images: Array<Parameters<typeof demo>[0]>): Promise<MemoryLayout> {
+  const layouts = await Promise.all(images.map((image) => demo(image)));
+  const tree = layouts[0]!;
+  for (const other of layouts.slice(1)) for (const [path, content] of other.files()) if (path.startsWith("blobs/")) tree.writeFile(path, content);
+  writeIndex(tree, await Promise.all(layouts.map(rootDescriptor)));
+  return tree;
+}
+
+async function errorCode(response: Response): Promise<[number, string | undefined]> {
+  const body = (await response.json()) as { errors?: Array<{ code: string }> };
+  return [response.status, body.errors?.[0]?.code];
 }
 
 function get(path: string, init?: RequestInit): Promise<Response> {
   return exports.default.fetch(new Request(`http://frontdoor.test${path}`, { redirect: "manual", ...init }));
 }
 
-/** A KV namespace that remembers the order of its writes. */
+/** A KV namespace that remembers the order of its writes (`key`) and deletions (`-key`). */
 function recordingKv(kv: KVNamespace): { kv: KVNamespace; order: string[] } {
   const order: string[] = [];
   const recording = new Proxy(kv, {
@@ -29,6 +49,12 @@ function recordingKv(kv: KVNamespace): { kv: KVNamespace; order: string[] } {
         return async (key: string, ...rest: Parameters<KVNamespace["put"]> extends [string, ...infer R] ? R : never) => {
           await target.put(key, ...rest);
           order.push(key);
+        };
+      }
+      if (property === "delete") {
+        return async (key: string) => {
+          await target.delete(key);
+          order.push(`-${key}`);
         };
       }
       const value = Reflect.get(target, property);
@@ -73,7 +99,7 @@ describe("applyPlan", () => {
 
   it("Should write every content entry before the first tag", async () => {
     const { kv, order } = recordingKv(env.REGISTRY);
-    const plan = await planPublication(await demo(), { generation: 1, published: PUBLISHED });
+    const plan = await planPublication(await demo(), { generation: 1, published: PUBLISHED, currentKeys: [] });
     await applyPlan(kv, plan);
     const firstTag = order.findIndex((key) => key.startsWith("tag:"));
     const lastContent = Math.max(...plan.content.map((write) => order.indexOf(write.key)));
@@ -82,7 +108,7 @@ describe("applyPlan", () => {
 
   it("Should write publication last", async () => {
     const { kv, order } = recordingKv(env.REGISTRY);
-    await applyPlan(kv, await planPublication(await demo(), { generation: 1, published: PUBLISHED }));
+    await applyPlan(kv, await planPublication(await demo(), { generation: 1, published: PUBLISHED, currentKeys: [] }));
     expect(order.at(-1)).toBe(keys.publication());
   });
 
@@ -90,7 +116,7 @@ describe("applyPlan", () => {
     const { layout, plan } = await publishDemo(1);
     const changed = await demo({ message: "second" });
     changed.writeFile(LAYOUT_FILES.firstSeen, JSON.stringify(plan.firstSeen));
-    await applyPlan(env.REGISTRY, await planPublication(changed, { generation: 2, published: PUBLISHED }));
+    await publish(changed, 2);
     const [before, after] = await Promise.all([demoParts(layout), demoParts(changed)]);
     const shared = await env.REGISTRY.get<BlobRecord>(keys.blob("demo/hello", after.layers[0]!.digest), "json");
     const own = await env.REGISTRY.get<BlobRecord>(keys.blob("demo/hello", after.layers[1]!.digest), "json");
@@ -104,5 +130,66 @@ describe("applyPlan", () => {
     const publication = await env.REGISTRY.get<Publication>(keys.publication(), "json");
     const first = await env.REGISTRY.get<Publication>(keys.generation(1), "json");
     expect([publication?.generation, first?.generation]).toEqual([2, 1]);
+  });
+});
+
+describe("applyPlan of a tree that dropped content", () => {
+  const LATEST = { tag: "latest" };
+  const OLD = { tag: "old", message: "old" };
+
+  it("Should answer MANIFEST_UNKNOWN for a tag dropped from index.json", async () => {
+    await publish(await treeOf(LATEST, OLD), 1);
+    await publish(await treeOf(LATEST), 2);
+    expect(await errorCode(await get("/v2/demo/hello/manifests/old"))).toEqual([404, "MANIFEST_UNKNOWN"]);
+  });
+
+  it("Should answer BLOB_UNKNOWN for a layer only the dropped tag used", async () => {
+    const before = await treeOf(LATEST, OLD);
+    const { layers } = await demoParts(await demo(OLD));
+    await publish(before, 1);
+    await publish(await treeOf(LATEST), 2);
+    expect(await errorCode(await get(`/v2/demo/hello/blobs/${layers[1]!.digest}`))).toEqual([404, "BLOB_UNKNOWN"]);
+  });
+
+  it("Should answer MANIFEST_UNKNOWN by digest for a manifest only the dropped tag used", async () => {
+    const { root } = await demoParts(await demo(OLD));
+    await publish(await treeOf(LATEST, OLD), 1);
+    await publish(await treeOf(LATEST), 2);
+    expect(await errorCode(await get(`/v2/demo/hello/manifests/${root.digest}`))).toEqual([404, "MANIFEST_UNKNOWN"]);
+  });
+
+  it("Should keep serving a layer the dropped tag shared with a kept one", async () => {
+    const kept = await demoParts(await demo(LATEST));
+    const dropped = await demoParts(await demo(OLD));
+    expect(dropped.layers[0]!.digest).toBe(kept.layers[0]!.digest);
+    await publish(await treeOf(LATEST, OLD), 1);
+    await publish(await treeOf(LATEST), 2);
+    const response = await get(`/v2/demo/hello/blobs/${kept.layers[0]!.digest}`, { method: "HEAD" });
+    expect([response.status, response.headers.get("Content-Length")]).toEqual([200, String(kept.layers[0]!.size)]);
+  });
+
+  it("Should answer NAME_UNKNOWN for the tag list of a repository removed from the tree", async () => {
+    await publish(await treeOf(LATEST, { repository: "demo/other", tag: "v1" }), 1);
+    await publish(await treeOf(LATEST), 2);
+    expect(await errorCode(await get("/v2/demo/other/tags/list"))).toEqual([404, "NAME_UNKNOWN"]);
+  });
+
+  it("Should answer NAME_UNKNOWN for a blob of a repository removed from the tree", async () => {
+    const { layers } = await demoParts(await demo(LATEST));
+    await publish(await treeOf(LATEST, { repository: "demo/other", tag: "v1" }), 1);
+    await publish(await treeOf(LATEST), 2);
+    expect(await errorCode(await get(`/v2/demo/other/blobs/${layers[0]!.digest}`))).toEqual([404, "NAME_UNKNOWN"]);
+  });
+
+  it("Should delete after publication, stale tags and tag lists before stale content", async () => {
+    await publish(await treeOf(LATEST, OLD, { repository: "demo/other", tag: "v1" }), 1);
+    const { kv, order } = recordingKv(env.REGISTRY);
+    const plan = await planPublication(await treeOf(LATEST), { generation: 2, published: PUBLISHED, currentKeys: await listPublishedKeys(env.REGISTRY) });
+    await applyPlan(kv, plan);
+    const deletions = order.filter((entry) => entry.startsWith("-")).map((entry) => entry.slice(1));
+    const pointer = (key: string) => key.startsWith("tag:") || key.startsWith("tags:");
+    expect(order.indexOf(keys.publication())).toBeLessThan(order.findIndex((entry) => entry.startsWith("-")));
+    expect(deletions).toEqual([...deletions.filter(pointer), ...deletions.filter((key) => !pointer(key))]);
+    expect(deletions).toEqual(expect.arrayContaining([keys.tag("demo/hello", "old"), keys.tagList("demo/other"), keys.tag("demo/other", "v1")]));
   });
 });

@@ -9,8 +9,8 @@ import { addImage, demo, demoParts, named, rootDescriptor, writeIndex } from "./
 const PUBLISHED = "2026-11-27T12:00:00Z";
 const decoder = new TextDecoder();
 
-function plan(layout: MemoryLayout, generation = 1): Promise<PublicationPlan> {
-  return planPublication(layout, { generation, published: PUBLISHED });
+function plan(layout: MemoryLayout, generation = 1, currentKeys: string[] = []): Promise<PublicationPlan> {
+  return planPublication(layout, { generation, published: PUBLISHED, currentKeys });
 }
 
 async function planError(layout: MemoryLayout): Promise<PublishError> {
@@ -350,5 +350,30 @@ describe("planPublication of other content", () => {
     const image = await addImage(layout, "tags");
     writeIndex(layout, [named(image, "demo/tags:v2"), named(image, "demo/tags:latest"), named(image, "demo/tags:V1")]);
     expect(json(valueOf((await plan(layout)).pointers, keys.tagList("demo/tags")))).toEqual(["V1", "latest", "v2"]);
+  });
+});
+
+describe("planPublication's deletions", () => {
+  const GONE = `sha256:${"cd".repeat(32)}` as const;
+
+  it("Should delete current tags, tag lists and content the tree no longer names, pointers apart from content", async () => {
+    const current = [keys.tag("demo/hello", "gone"), keys.tagList("demo/gone"), keys.manifest("demo/hello", GONE), keys.blob("demo/gone", GONE), keys.referrers("demo/hello", GONE)];
+    const { deletions } = await plan(await demo(), 2, current);
+    expect(deletions).toEqual({
+      pointers: [keys.tag("demo/hello", "gone"), keys.tagList("demo/gone")],
+      content: [keys.blob("demo/gone", GONE), keys.manifest("demo/hello", GONE), keys.referrers("demo/hello", GONE)],
+    });
+  });
+
+  it("Should not delete a key this publication writes", async () => {
+    const layout = await demo();
+    const first = await plan(layout, 1);
+    const written = [...first.content, ...first.pointers].map((write) => write.key);
+    expect((await plan(layout, 2, written)).deletions).toEqual({ pointers: [], content: [] });
+  });
+
+  it("Should leave keys outside the published prefixes alone", async () => {
+    const current = [keys.mirrors(), keys.crawlState(), keys.crawlCursor(), keys.catalog(), keys.generation(1), keys.publication()];
+    expect((await plan(await demo(), 2, current)).deletions).toEqual({ pointers: [], content: [] });
   });
 });
