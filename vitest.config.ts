@@ -23,6 +23,8 @@ export default defineConfig({
           include: ["test/e2e/**/*.test.ts"],
           environment: "node",
           fileParallelism: false,
+          // Projects run in parallel unless grouped: real daemons and browsers start only after the worker and node projects finish.
+          sequence: { groupOrder: 1 },
           testTimeout: 240_000,
           hookTimeout: 240_000,
         },

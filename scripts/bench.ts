@@ -3,7 +3,6 @@
  * index build time, over random but realistic mirror tables and clients.
  * Loops are bounded in count and in time. Not a test: it prints a table.
  */
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -12,6 +11,8 @@ import { selectMirrors, type ClientLocation, type SelectionRequest } from "../sr
 import { keys } from "../src/store/keys";
 import { buildHealthColumns, buildTableIndex, ringFor } from "../src/mirrors/selection-index";
 import type { CrawlState, Mirror, MirrorTable } from "../src/mirrors/types";
+import { PROJECT_DIR } from "./lib/local-stack";
+import { bundleWorker, type WorkerBundle } from "./lib/worker-bundle";
 
 /** Country, continent, rough centre, and a share of the world's mirrors (heavy-tailed, as in real mirror networks). */
 const COUNTRIES: Array<[string, string, number, number, number]> = [
@@ -184,14 +185,6 @@ function measure(size: number): { row: string[]; mean: number } {
   };
 }
 
-/** Builds the worker exactly as deployed (`wrangler deploy --dry-run`) into a temporary folder. */
-function bundleWorker(outdir: string): string {
-  const wrangler = join(process.cwd(), "node_modules", ".bin", "wrangler");
-  const result = spawnSync(wrangler, ["deploy", "--dry-run", "--outdir", outdir], { encoding: "utf8", timeout: 120_000 });
-  if (result.status !== 0) throw new Error(`wrangler deploy --dry-run failed:\n${result.stdout}\n${result.stderr}`);
-  return join(outdir, "index.js");
-}
-
 const WORKER_REQUESTS = 3000;
 const WORKER_CONCURRENCY = 16;
 const WORKER_MAX_MS = 60_000;
@@ -199,7 +192,7 @@ const REPOSITORY = "library/bench";
 const DIGEST = `sha256:${"5e".repeat(32)}` as const;
 
 /** Blob redirects per second through the bundled worker on workerd, with `size` mirrors in KV. */
-async function workerThroughput(script: string, storage: string, size: number): Promise<{ perSecond: number; redirects: number }> {
+async function workerThroughput({ script, config }: WorkerBundle, storage: string, size: number): Promise<{ perSecond: number; redirects: number }> {
   const random = randomSource(size + 7);
   const { table, crawl } = randomTable(size, random);
   const mf = new Miniflare(
@@ -210,8 +203,9 @@ async function workerThroughput(script: string, storage: string, size: number): 
       modules: true,
       modulesRoot: dirname(script),
       scriptPath: script,
-      compatibilityDate: "2026-11-01",
-      bindings: { FRONTDOOR_ENV: "production", MIRROR_LIST_CAP: "10" },
+      compatibilityDate: config.compatibilityDate,
+      compatibilityFlags: config.compatibilityFlags,
+      bindings: { ...config.vars, FRONTDOOR_ENV: "production" },
       kvNamespaces: { REGISTRY: `bench-${size}` },
       resourcePersistencePath: join(storage, String(size)),
       handleStructuredLogs: () => undefined,
@@ -253,9 +247,9 @@ async function workerThroughput(script: string, storage: string, size: number): 
 async function measureWorkers(): Promise<void> {
   const outdir = mkdtempSync(join(tmpdir(), "frontdoor-bench-"));
   try {
-    const script = bundleWorker(join(outdir, "bundle"));
+    const bundle = await bundleWorker(PROJECT_DIR, join(outdir, "bundle"));
     const rows: Array<[number, { perSecond: number; redirects: number }]> = [];
-    for (const size of [10, 10_000]) rows.push([size, await workerThroughput(script, join(outdir, "storage"), size)]);
+    for (const size of [10, 10_000]) rows.push([size, await workerThroughput(bundle, join(outdir, "storage"), size)]);
     console.log(`\nBundled worker on workerd (Miniflare), ${WORKER_REQUESTS} blob GETs, ${WORKER_CONCURRENCY} in flight, FRONTDOOR_ENV=production:\n`);
     console.log("| mirrors | redirects/s | 307 answers |");
     console.log("|---|---|---|");

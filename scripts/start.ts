@@ -1,7 +1,8 @@
 /**
  * `npm start`: the front door on 127.0.0.1:8787 with demo content, an origin and three mirrors,
- * all on this machine. Ctrl-C stops everything it started.
+ * all on this machine. Ctrl-C stops everything it started and exits with code 130.
  */
+import { constants } from "node:os";
 import { parseDevClient } from "../src/mirrors/client";
 import { startLocalStack, type LocalStack } from "./lib/local-stack";
 import { DEFAULT_CLIENT_PLACE } from "./lib/local-worker";
@@ -57,8 +58,26 @@ function instructions(stack: LocalStack, vars: Record<string, string>): string {
   ].join("\n");
 }
 
+/**
+ * Ctrl-C (and SIGTERM) exit at once with the shell's code for the signal, 130 after Ctrl-C: nothing
+ * asynchronous can run after the signal, because Miniflare's own listener calls process.exit as soon
+ * as the listeners before it return. The "exit" hooks then stop what can be stopped synchronously
+ * (Miniflare kills workerd, processes.ts kills the process group of any child still running, such as
+ * the bundler during startup), and the origin and mirror servers, which live in this process, end with it.
+ */
+function exitOnSignals(): void {
+  const stop = (signal: NodeJS.Signals): void => {
+    console.log(`\n${signal}: stopping the front door and the mirrors`);
+    process.exit(128 + constants.signals[signal]);
+  };
+  // Added before the stack starts, so it runs before the listener Miniflare adds and decides the exit.
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
 async function main(): Promise<void> {
   const vars = devClientVars(process.env.FRONTDOOR_DEV_CLIENT);
+  exitOnSignals();
   const stack = await startLocalStack({
     port: parsePort(process.env.PORT),
     vars,
@@ -66,15 +85,6 @@ async function main(): Promise<void> {
     onWorkerLog: (line) => console.log(line.message),
   });
   console.log(instructions(stack, vars));
-
-  // Miniflare's own SIGINT/SIGTERM hook stops workerd and exits the process, which also closes the
-  // in-process mirrors; prepending makes this notice print before that happens.
-  const stop = (signal: NodeJS.Signals): void => {
-    console.log(`\n${signal}: stopping the front door and the mirrors`);
-    void stack.stop().then(() => process.exit(0));
-  };
-  process.prependOnceListener("SIGINT", stop);
-  process.prependOnceListener("SIGTERM", stop);
 }
 
 main().catch((error: unknown) => {

@@ -7,8 +7,8 @@ import { DEFAULT_CLIENT_PLACE, startLocalWorker, type ClientPlace, type LocalWor
 import { startMirrorServer, type AccessLogEntry, type MirrorServer } from "./mirror-server";
 import { parseMirrorConfig } from "./mirrors-config";
 import { publishTree } from "./publish-tree";
-import { bundleWorker } from "./worker-bundle";
-import { localNamespaceId } from "./wrangler-config";
+import { bundleWorker, type WorkerBundle } from "./worker-bundle";
+import { readWorkerConfig } from "./wrangler-config";
 
 /** A local mirror as the generated mirrors TOML declares it. */
 export interface MirrorSpec {
@@ -120,6 +120,16 @@ export function mirrorsToml(origin: string, mirrors: ReadonlyArray<MirrorSpec & 
 }
 
 /**
+ * Builds the demo image into `tree` unless it is already there. `index.json` is the file an OCI image
+ * layout gets last (`writeDemoTree`), so a tree without it is half built and is built again.
+ */
+export async function ensureDemoTree(tree: string, progress: (message: string) => void = () => undefined): Promise<void> {
+  if (await exists(join(tree, "index.json"))) return;
+  progress(`Building the demo image into ${tree}`);
+  await writeDemoTree(tree);
+}
+
+/**
  * Starts the whole local system: demo tree (built once), published into local KV, served by an origin
  * and by mirrors that each serve their own copy, the mirrors config loaded, and the worker bundled
  * and run with Miniflare, its crawler run once before this returns and then on an interval.
@@ -134,8 +144,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const workerLog: WorkerLogLine[] = [];
   const servers: StackServer[] = [];
   let worker: LocalWorker | null = null;
+  const stopBundling = new AbortController();
+  let bundling: Promise<WorkerBundle> | null = null;
 
   const stopAll = async (): Promise<void> => {
+    stopBundling.abort(new Error("the local stack stopped before the worker was bundled"));
+    await bundling?.catch(() => undefined);
     await worker?.stop().catch(() => undefined);
     worker = null;
     await Promise.all(servers.map(({ server }) => server.stop().catch(() => undefined)));
@@ -143,14 +157,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   try {
     await mkdir(stateDir, { recursive: true });
-    const bundling = bundleWorker(PROJECT_DIR, join(stateDir, "worker"));
+    const config = await readWorkerConfig(join(PROJECT_DIR, "wrangler.toml"));
+    const { kvNamespaceId } = config;
+    bundling = bundleWorker(PROJECT_DIR, join(stateDir, "worker"), { config, signal: stopBundling.signal });
     bundling.catch(() => undefined);
 
-    if (!(await exists(join(tree, "oci-layout")))) {
-      progress(`Building the demo image into ${tree}`);
-      await writeDemoTree(tree);
-    }
-    const kvNamespaceId = await localNamespaceId(join(PROJECT_DIR, "wrangler.toml"));
+    await ensureDemoTree(tree, progress);
     const kv = new LocalKvTarget(persistDir, kvNamespaceId);
     try {
       const plan = await publishTree(tree, kv);

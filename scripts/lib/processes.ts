@@ -16,27 +16,38 @@ export interface CommandResult {
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
-  /** The command is killed (by its PID) after this long; default 120 s. */
+  /** The command and everything it started are killed after this long; default 120 s. */
   timeoutMs?: number;
+  /** Aborting kills the command and everything it started; `runCommand` then rejects with the abort reason. */
+  signal?: AbortSignal;
 }
 
-/** Children still running, killed if this process exits before stopping them. */
+/** Children still running, killed with their process groups if this process exits before stopping them. */
 const live = new Set<ChildProcess>();
 process.once("exit", () => {
-  for (const child of live) if (child.pid !== undefined) killQuietly(child.pid, "SIGKILL");
+  for (const child of live) if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
 });
 
-function killQuietly(pid: number, signal: NodeJS.Signals): void {
+/**
+ * Signals the process group a detached child leads (`kill(2)` with a negative pid), so what the child
+ * started itself (wrangler's esbuild, a shell's commands) goes with it.
+ */
+function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
-    process.kill(pid, signal);
+    process.kill(-pid, signal);
   } catch {
     // already gone
   }
 }
 
-function track(child: ChildProcess): void {
+/** Spawns `command` as the leader of a new process group, its output piped. */
+function spawnGroup(command: string, args: readonly string[], env: NodeJS.ProcessEnv | undefined, cwd?: string): ChildProcess {
+  const child = spawn(command, args, { env: env ?? process.env, cwd, stdio: ["ignore", "pipe", "pipe"], detached: true });
   live.add(child);
-  child.once("exit", () => live.delete(child));
+  const forget = (): boolean => live.delete(child);
+  child.once("exit", forget);
+  child.once("error", forget);
+  return child;
 }
 
 function exited(child: ChildProcess): Promise<void> {
@@ -44,32 +55,40 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once("exit", () => resolve()));
 }
 
-/** Runs a command to completion, capturing its output; never throws for a non-zero exit. */
-export async function runCommand(command: string, args: readonly string[], { env, cwd, timeoutMs = 120_000 }: RunOptions = {}): Promise<CommandResult> {
-  const child = spawn(command, args, { env: env ?? process.env, cwd, stdio: ["ignore", "pipe", "pipe"] });
-  track(child);
+/** Runs a command to completion, capturing its output; rejects only when it cannot start or the caller aborts, never for a non-zero exit. */
+export async function runCommand(command: string, args: readonly string[], { env, cwd, timeoutMs = 120_000, signal: abort }: RunOptions = {}): Promise<CommandResult> {
+  abort?.throwIfAborted();
+  const child = spawnGroup(command, args, env, cwd);
   let stdout = "";
   let stderr = "";
   child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
   child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
   let timedOut = false;
+  const kill = (): void => {
+    if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
+  };
   const timer = setTimeout(() => {
     timedOut = true;
-    if (child.pid !== undefined) killQuietly(child.pid, "SIGKILL");
+    kill();
   }, timeoutMs);
+  abort?.addEventListener("abort", kill, { once: true });
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
     child.once("error", reject);
     child.once("close", (exitCode, exitSignal) => resolve([exitCode, exitSignal]));
-  }).finally(() => clearTimeout(timer));
+  }).finally(() => {
+    clearTimeout(timer);
+    abort?.removeEventListener("abort", kill);
+  });
+  abort?.throwIfAborted();
   return { command: [command, ...args].join(" "), code, signal, stdout, stderr, timedOut };
 }
 
-/** A long-running process started by us, stopped by its PID. */
+/** A long-running process started by us, stopped by its PID (with its process group). */
 export interface Daemon {
   readonly name: string;
   readonly pid: number;
   readonly logFile: string;
-  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
+  /** SIGTERM to its process group, then SIGKILL if it has not exited after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -89,27 +108,30 @@ export interface DaemonOptions {
 /** Starts a daemon and waits until `ready` says it answers; kills it and throws if it exits or times out first. */
 export async function startDaemon({ name, command, args, logFile, env, ready, readyTimeoutMs = 30_000 }: DaemonOptions): Promise<Daemon> {
   const log = createWriteStream(logFile, { flags: "a" });
-  const child = spawn(command, args, { env: env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
-  track(child);
+  const closeLog = (): Promise<void> => new Promise<void>((resolve) => log.end(() => resolve()));
+  const child = spawnGroup(command, args, env);
   child.stdout!.pipe(log, { end: false });
   child.stderr!.pipe(log, { end: false });
   const spawned = await new Promise<number>((resolve, reject) => {
     child.once("error", reject);
     child.once("spawn", () => resolve(child.pid!));
+  }).catch(async (error: unknown) => {
+    await closeLog();
+    throw error;
   });
 
   async function terminate(graceMs: number): Promise<void> {
     if (child.exitCode === null && child.signalCode === null) {
-      killQuietly(spawned, "SIGTERM");
+      killGroup(spawned, "SIGTERM");
       const killed = await Promise.race([exited(child).then(() => true), sleep(graceMs).then(() => false)]);
       if (!killed) {
-        killQuietly(spawned, "SIGKILL");
+        killGroup(spawned, "SIGKILL");
         await exited(child);
       }
     }
     child.stdout!.unpipe(log);
     child.stderr!.unpipe(log);
-    await new Promise<void>((resolve) => log.end(() => resolve()));
+    await closeLog();
   }
   let stopping: Promise<void> | null = null;
   const daemon: Daemon = {

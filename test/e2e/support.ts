@@ -82,17 +82,18 @@ export async function startE2eStack(options: LocalStackOptions = {}): Promise<E2
     await rm(scratch, { recursive: true, force: true });
     throw error;
   }
-  const demo = await readDemoImage(stack.tree);
-  return {
-    stack,
-    demo,
-    scratch,
-    image: `${stack.registry}/${DEMO_REPOSITORY}:${DEMO_TAG}`,
-    close: async () => {
-      await stack.stop();
-      await rm(scratch, { recursive: true, force: true });
-    },
+  const close = async (): Promise<void> => {
+    await stack.stop();
+    await rm(scratch, { recursive: true, force: true });
   };
+  let demo: DemoImage;
+  try {
+    demo = await readDemoImage(stack.tree);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { stack, demo, scratch, image: `${stack.registry}/${DEMO_REPOSITORY}:${DEMO_TAG}`, close };
 }
 
 export interface E2eStackOptions extends LocalStackOptions {

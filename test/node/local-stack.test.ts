@@ -1,8 +1,32 @@
-import { describe, expect, it } from "vitest";
-import { DEMO_MIRRORS, mirrorsToml } from "../../scripts/lib/local-stack";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEMO_MIRRORS, ensureDemoTree, mirrorsToml, startLocalStack } from "../../scripts/lib/local-stack";
 import { parseMirrorConfig } from "../../scripts/lib/mirrors-config";
 
 const mirrors = DEMO_MIRRORS.map((spec, index) => ({ ...spec, baseUrl: `http://127.0.0.1:${41000 + index}` }));
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "local-stack-"));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Command lines of the processes on this machine that mention `text`. */
+async function processesMentioning(text: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const command = (await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "")).replaceAll("\0", " ");
+    if (command.includes(text)) found.push(`${entry}: ${command}`);
+  }
+  return found;
+}
 
 describe("local stack mirrors config", () => {
   it("Should generate a mirrors file that the publisher accepts", async () => {
@@ -19,5 +43,25 @@ describe("local stack mirrors config", () => {
 
   it("Should place the demo mirrors on three continents", () => {
     expect(new Set(DEMO_MIRRORS.map((mirror) => mirror.continent)).size).toBe(3);
+  });
+});
+
+describe("local stack start", () => {
+  it("Should build the demo tree again when an earlier build stopped before index.json", async () => {
+    const tree = join(dir, "half-built");
+    await mkdir(tree, { recursive: true });
+    await writeFile(join(tree, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+    await ensureDemoTree(tree);
+    const index = JSON.parse(await readFile(join(tree, "index.json"), "utf8")) as { manifests: unknown[] };
+    expect(index.manifests.length).toBeGreaterThan(0);
+  });
+
+  it("Should stop bundling the worker when the start fails early", { timeout: 30_000 }, async () => {
+    const stateDir = join(dir, "broken-state");
+    await mkdir(stateDir, { recursive: true });
+    // A file where the demo tree should be: building it fails while wrangler is bundling.
+    await writeFile(join(stateDir, "tree"), "not a directory");
+    await expect(startLocalStack({ stateDir, port: 0, mirrors: [] })).rejects.toThrow();
+    expect(await processesMentioning(join(stateDir, "worker"))).toEqual([]);
   });
 });

@@ -1,6 +1,12 @@
 import { MEDIA_TYPES } from "../../../src/oci/media-types";
 
-/** `Accept` headers as the real clients send them (/work/shared/CLIENTS.md); arrays are separate header lines. */
+/**
+ * `Accept` headers as the real clients were seen to send them; arrays are separate header lines.
+ * On manifests skopeo and podman send six separate lines, docker six lines that include
+ * `application/json`, and containerd one comma-joined line ending in the any-type wildcard. On blobs
+ * only containerd sends one: the layer's media type, then the wildcard. aria2c sends its metalink line
+ * on every request.
+ */
 export const CLIENT_ACCEPT = {
   aria2c: "*/*,application/metalink4+xml,application/metalink+xml",
   skopeoManifest: [

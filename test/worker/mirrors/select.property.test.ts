@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { cidrContains, parseCidr, parseIp } from "../../../src/mirrors/ip";
-import { selectFromIndex, selectMirrors, type ClientLocation, type SelectionRequest } from "../../../src/mirrors/select";
+import { selectFromIndex, selectMirrors, type ClientLocation, type Selection, type SelectionRequest } from "../../../src/mirrors/select";
 import { buildTableIndex, withHealth } from "../../../src/mirrors/selection-index";
 import type { CrawlState, Mirror, MirrorTable } from "../../../src/mirrors/types";
 import { client, crawledAt, healthy, mirror, table } from "../helpers/mirrors";
@@ -70,12 +70,17 @@ function qualifies(m: Mirror, crawl: CrawlState, generation: number, who: Client
   return m.enabled && state !== undefined && state.generation >= 0 && !state.down && state.generation >= generation && (!m.private || visibleTo(m, who));
 }
 
-/** Selection with every single-list tier on a consistent-hash ring, as large tiers are in production. */
-function selectOnRings(mirrors: MirrorTable, crawl: CrawlState, request: SelectionRequest) {
-  return selectFromIndex(withHealth(buildTableIndex(mirrors, { ringThreshold: 1 }), crawl), mirrors.origin, request);
+/**
+ * Selection with every single-list tier on a consistent-hash ring, as large tiers are in production.
+ * The index (and the rings, built on first use) is built once here; the returned function reuses it.
+ */
+function ringSelector(mirrors: MirrorTable, crawl: CrawlState): (request: SelectionRequest) => Selection {
+  const index = withHealth(buildTableIndex(mirrors, { ringThreshold: 1 }), crawl);
+  return (request) => selectFromIndex(index, mirrors.origin, request);
 }
 
-describe("selectMirrors properties", () => {
+// Each property runs hundreds of random tables; the default 5 s is too tight on a busy machine.
+describe("selectMirrors properties", { timeout: 60_000 }, () => {
   it("Should never return a stale, down, disabled, unchecked or someone else's private mirror", () => {
     fc.assert(
       fc.property(randomTable, randomClient, fc.integer({ min: 0, max: 4 }), ({ table: mirrors, crawl }, who, generation) => {
@@ -142,7 +147,7 @@ describe("selectMirrors properties", () => {
   it("Should never return a stale, down, disabled, unchecked or someone else's private mirror from a ring", () => {
     fc.assert(
       fc.property(randomTable, randomClient, fc.integer({ min: 0, max: 4 }), ({ table: mirrors, crawl }, who, generation) => {
-        const chosen = selectOnRings(mirrors, crawl, { client: who, generation, repository: "r", limit: 10 }).chosen.filter((m) => m.tier !== "origin");
+        const chosen = ringSelector(mirrors, crawl)({ client: who, generation, repository: "r", limit: 10 }).chosen.filter((m) => m.tier !== "origin");
         for (const entry of chosen) {
           expect(qualifies(mirrors.mirrors.find((m) => m.id === entry.id)!, crawl, generation, who)).toBe(true);
         }
@@ -157,10 +162,12 @@ describe("selectMirrors properties", () => {
         const leaving = mirrors.mirrors[pick % mirrors.mirrors.length]!;
         const after: CrawlState = { ...crawl, [leaving.id]: healthy(how === "stale" ? 0 : 4, { down: how === "down" }) };
         const afterTable: MirrorTable = how === "disabled" ? { ...mirrors, mirrors: mirrors.mirrors.map((m) => (m === leaving ? { ...m, enabled: false } : m)) } : mirrors;
+        const selectBefore = ringSelector(mirrors, crawl);
+        const selectNow = ringSelector(afterTable, after);
         for (const who of clients) {
           const ask = { client: who, generation: 1, repository: "team/app", limit: 10 };
-          const before = selectOnRings(mirrors, crawl, ask).chosen[0]?.id;
-          const now = selectOnRings(afterTable, after, ask).chosen[0]?.id;
+          const before = selectBefore(ask).chosen[0]?.id;
+          const now = selectNow(ask).chosen[0]?.id;
           if (before !== now) expect(before).toBe(leaving.id);
         }
       }),
@@ -174,10 +181,12 @@ describe("selectMirrors properties", () => {
       fc.property(sameBandwidth, fc.array(randomClient, { minLength: 20, maxLength: 60 }), fc.nat(), ({ table: mirrors, crawl }, clients, pick) => {
         const removed = mirrors.mirrors[pick % mirrors.mirrors.length]!;
         const without: MirrorTable = { ...mirrors, mirrors: mirrors.mirrors.filter((m) => m !== removed) };
+        const selectBefore = ringSelector(mirrors, crawl);
+        const selectAfter = ringSelector(without, crawl);
         for (const who of clients) {
           const ask = { client: who, generation: 0, repository: "team/app", limit: 10 };
-          const before = selectOnRings(mirrors, crawl, ask).chosen[0]?.id;
-          const after = selectOnRings(without, crawl, ask).chosen[0]?.id;
+          const before = selectBefore(ask).chosen[0]?.id;
+          const after = selectAfter(ask).chosen[0]?.id;
           if (before !== after) expect(before).toBe(removed.id);
         }
       }),

@@ -1,5 +1,6 @@
+import { reset } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { buildApp } from "../../../src/app";
 import type { Digest } from "../../../src/oci/reference";
 import { keys } from "../../../src/store/keys";
@@ -32,6 +33,8 @@ const debugPath = `/debug/selection/${REPOSITORY}/blobs/${DIGEST}`;
 function production(request: Request): Promise<Response> {
   return Promise.resolve(buildApp().fetch(request, { ...env, FRONTDOOR_ENV: "production" }));
 }
+
+beforeEach(() => reset());
 
 describe("blob redirects through selection", () => {
   it("Should redirect to the mirror in the client's country as request.cf reports it", async () => {
