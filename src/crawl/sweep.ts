@@ -1,6 +1,7 @@
 import type { CrawlFailureReason, MirrorHealth } from "../mirrors/types";
 import { CrawlStore } from "../store/crawl-store";
 import { MirrorStore } from "../store/mirror-store";
+import { readTogether } from "../store/read-together";
 import { RegistryStore } from "../store/registry-store";
 import { crawlOrder, pickBatch } from "./batch";
 import { nextHealth } from "./health";
@@ -53,7 +54,7 @@ function sampleReader(registry: RegistryStore): (generation: number) => Promise<
 export async function crawlOnce(kv: KVNamespace, settings: CrawlSettings, options: CrawlOptions = {}): Promise<CrawlReport> {
   const now = options.now ?? Date.now;
   const crawl = new CrawlStore(kv);
-  const [table, cursor, before] = await Promise.all([new MirrorStore(kv).table(), crawl.cursor(), crawl.state()]);
+  const [table, cursor, before] = await readTogether([new MirrorStore(kv).table(), crawl.cursor(), crawl.state()]);
   const order = crawlOrder(table);
   const { batch, next } = pickBatch(order, cursor, effectiveBatchSize(settings));
   const samplesOf = sampleReader(new RegistryStore(kv));
