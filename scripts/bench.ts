@@ -11,8 +11,8 @@ import { selectMirrors, type ClientLocation, type SelectionRequest } from "../sr
 import { keys } from "../src/store/keys";
 import { buildHealthColumns, buildTableIndex, ringFor } from "../src/mirrors/selection-index";
 import type { CrawlState, Mirror, MirrorTable } from "../src/mirrors/types";
-import { PROJECT_DIR } from "./lib/local-stack";
-import { bundleWorker, type WorkerBundle } from "./lib/worker-bundle";
+import { PROJECT_DIR } from "./lib/stack/local-stack";
+import { bundleWorker, type WorkerBundle } from "./lib/stack/worker-bundle";
 
 /** Country, continent, rough centre, and a share of the world's mirrors (heavy-tailed, as in real mirror networks). */
 const COUNTRIES: Array<[string, string, number, number, number]> = [

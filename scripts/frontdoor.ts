@@ -6,15 +6,15 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { PublishError } from "../src/publish/errors";
-import { writeDemoTree } from "./lib/demo-tree";
-import { formatBytes } from "./lib/format";
-import type { KvTarget } from "./lib/kv-target";
-import { LocalKvTarget } from "./lib/local-kv";
-import { MirrorConfigError, parseMirrorConfig } from "./lib/mirrors-config";
-import { publishTree } from "./lib/publish-tree";
-import { RemoteKvTarget } from "./lib/remote-kv";
-import { wranglerAt } from "./lib/wrangler";
-import { DEFAULT_WRANGLER_CONFIG, localNamespaceId } from "./lib/wrangler-config";
+import { writeDemoTree } from "./lib/stack/demo-tree";
+import { formatBytes } from "./lib/cli/format";
+import type { KvTarget } from "./lib/kv/kv-target";
+import { LocalKvTarget } from "./lib/kv/local-kv";
+import { MirrorConfigError, parseMirrorConfig } from "./lib/publish/mirrors-config";
+import { publishTree } from "./lib/publish/publish-tree";
+import { RemoteKvTarget } from "./lib/kv/remote-kv";
+import { wranglerAt } from "./lib/kv/wrangler";
+import { DEFAULT_WRANGLER_CONFIG, localNamespaceId } from "./lib/kv/wrangler-config";
 
 const TARGET_HELP = `Where to write (one of):
   --local <persist-dir>     the local KV that \`wrangler dev --persist-to <persist-dir>\` serves

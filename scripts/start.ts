@@ -4,8 +4,8 @@
  */
 import { constants } from "node:os";
 import { parseDevClient } from "../src/mirrors/client";
-import { startLocalStack, type LocalStack } from "./lib/local-stack";
-import { DEFAULT_CLIENT_PLACE } from "./lib/local-worker";
+import { startLocalStack, type LocalStack } from "./lib/stack/local-stack";
+import { DEFAULT_CLIENT_PLACE } from "./lib/stack/local-worker";
 
 function parsePort(value: string | undefined): number {
   if (value === undefined || value === "") return 8787;

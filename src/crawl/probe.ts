@@ -1,7 +1,7 @@
-import { blobUrl } from "../mirrors/blob-url";
+import { blobUrl } from "../oci/layout";
 import type { CrawlFailureReason } from "../mirrors/types";
 import type { Digest } from "../oci/reference";
-import { parseMarker } from "../publish/marker";
+import { parseMarker } from "../oci/marker";
 
 /** Longest marker body read; a real one is about 60 bytes. */
 export const MAX_MARKER_BYTES = 1024;

@@ -3,7 +3,8 @@ import { INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES } from "../oci/media-types";
 import { computeDigest, digestAlgorithm, isRepositoryName, isTag, type Digest } from "../oci/reference";
 import type { Descriptor } from "../store/records";
 import { PublishError } from "./errors";
-import { blobPath, LAYOUT_FILES, REF_NAME_ANNOTATION, type LayoutSource } from "./layout";
+import { type LayoutSource } from "./layout";
+import { blobPath, LAYOUT_FILES, REF_NAME_ANNOTATION } from "../oci/layout";
 
 /** A manifest read from the tree, its bytes verified against its descriptor. */
 export interface TreeManifest {

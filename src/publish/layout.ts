@@ -1,24 +1,6 @@
-import { computeDigest, digestAlgorithm, digestHex, type Digest, type DigestAlgorithm } from "../oci/reference";
+import { blobPath } from "../oci/layout";
+import { computeDigest, type Digest, type DigestAlgorithm } from "../oci/reference";
 import type { Descriptor } from "../store/records";
-
-/** Files of an OCI image layout and of the publisher's `frontdoor/` folder, relative to the tree root. */
-export const LAYOUT_FILES = {
-  ociLayout: "oci-layout",
-  index: "index.json",
-  firstSeen: "frontdoor/first-seen.json",
-  generation: "frontdoor/generation",
-} as const;
-
-/** The `index.json` annotation naming a ref (OCI Image Spec, "Pre-Defined Annotation Keys"). */
-export const REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name";
-
-/** The `oci-layout` file's content (OCI Image Spec, "Image Layout"). */
-export const OCI_LAYOUT_VERSION = { imageLayoutVersion: "1.0.0" } as const;
-
-/** Where a blob lives in the tree: `blobs/<alg>/<hex>` (OCI Image Spec, "Image Layout", "Blobs"). */
-export function blobPath(digest: Digest): string {
-  return `blobs/${digestAlgorithm(digest)}/${digestHex(digest)}`;
-}
 
 /** The result of hashing one file of the tree. */
 export interface FileDigest {

@@ -3,8 +3,9 @@ import { keys } from "../store/keys";
 import type { BlobRecord, Descriptor, ManifestMetadata, Publication } from "../store/records";
 import { PublishError } from "./errors";
 import { readInventory, type Inventory } from "./inventory";
-import { LAYOUT_FILES, type LayoutSource } from "./layout";
-import { encodeMarker } from "./marker";
+import { type LayoutSource } from "./layout";
+import { LAYOUT_FILES } from "../oci/layout";
+import { encodeMarker } from "../oci/marker";
 
 export { PublishError, type PublishErrorCode } from "./errors";
 

@@ -1,5 +1,5 @@
 import type { ChosenMirror } from "../mirrors/select";
-import { blobUrl } from "../mirrors/blob-url";
+import { blobUrl } from "../oci/layout";
 import { DIGEST_ALGORITHM_NAMES, digestAlgorithm, digestHex, type Digest } from "../oci/reference";
 import { countryAttribute, type DownloadLocation } from "./metalink";
 

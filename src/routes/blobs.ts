@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { NO_TRANSFORM } from "../http/headers";
-import { blobUrl } from "../mirrors/blob-url";
+import { blobUrl } from "../oci/layout";
 import { parseDigest, parseRepositoryName } from "../oci/reference";
 import { prefersMetalink } from "../render/metalink";
 import { downloadLocations, duplicateLinks, instanceDigest } from "../render/redirect";

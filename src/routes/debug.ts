@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { RegistryError } from "../errors";
-import { blobUrl } from "../mirrors/blob-url";
+import { blobUrl } from "../oci/layout";
 import { locateClient } from "../mirrors/client";
 import { parseDigest, parseRepositoryName } from "../oci/reference";
 import { findBlob } from "./lookups";

@@ -1,7 +1,7 @@
 import { mkdtemp } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ctr, startContainerd, type ContainerdDaemon } from "../../scripts/lib/daemons";
+import { ctr, startContainerd, type ContainerdDaemon } from "../../scripts/lib/process/daemons";
 import { expectBlobsServedByStaticServers, staticServerBytes, tamperEverywhere, useE2eStack } from "./support";
 
 const context = useE2eStack();

@@ -1,10 +1,10 @@
 import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { skopeo } from "../../scripts/lib/daemons";
-import { writeDemoTree } from "../../scripts/lib/demo-tree";
-import { PROJECT_DIR, type StackServer } from "../../scripts/lib/local-stack";
-import { runCommand } from "../../scripts/lib/processes";
+import { skopeo } from "../../scripts/lib/process/daemons";
+import { writeDemoTree } from "../../scripts/lib/stack/demo-tree";
+import { PROJECT_DIR, type StackServer } from "../../scripts/lib/stack/local-stack";
+import { runCommand } from "../../scripts/lib/process/processes";
 import { CRAWL_DEFAULTS } from "../../src/crawl/settings";
 import type { StatusReport } from "../../src/render/status-report";
 import { DEMO_REPOSITORY, expectBlobsServedByStaticServers, frontDoorBlobRequests, serversThatSentBlobs, useE2eStack } from "./support";

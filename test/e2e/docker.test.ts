@@ -1,7 +1,7 @@
 import { mkdtemp } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { docker, startContainerd, startDockerd, type ContainerdDaemon, type DockerDaemon } from "../../scripts/lib/daemons";
+import { docker, startContainerd, startDockerd, type ContainerdDaemon, type DockerDaemon } from "../../scripts/lib/process/daemons";
 import { expectBlobsServedByStaticServers, staticServerBytes, tamperEverywhere, useE2eStack } from "./support";
 
 const context = useE2eStack();

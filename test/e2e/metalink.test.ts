@@ -3,8 +3,8 @@ import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseMetalink } from "../../scripts/lib/pull/metalink";
-import { runCommand, type CommandResult } from "../../scripts/lib/processes";
-import type { StackServer } from "../../scripts/lib/local-stack";
+import { runCommand, type CommandResult } from "../../scripts/lib/process/processes";
+import type { StackServer } from "../../scripts/lib/stack/local-stack";
 import { blobPath, DEMO_REPOSITORY, frontDoorBlobRequests, useE2eStack } from "./support";
 
 /** aria2c's exit status for a checksum mismatch (aria2c(1), "EXIT STATUS"). */

@@ -1,9 +1,9 @@
 import { access, mkdtemp, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { skopeo } from "../../scripts/lib/daemons";
-import type { StackServer } from "../../scripts/lib/local-stack";
-import { runCommand, type CommandResult } from "../../scripts/lib/processes";
+import { skopeo } from "../../scripts/lib/process/daemons";
+import type { StackServer } from "../../scripts/lib/stack/local-stack";
+import { runCommand, type CommandResult } from "../../scripts/lib/process/processes";
 import { parseMetalink } from "../../scripts/lib/pull/metalink";
 import { blobPath, DEMO_REPOSITORY, DEMO_TAG, tamperEverywhere, useE2eStack } from "./support";
 

@@ -2,7 +2,7 @@ import { mkdtemp } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { OVERRIDE_HEADERS } from "../../src/mirrors/client";
-import { skopeo } from "../../scripts/lib/daemons";
+import { skopeo } from "../../scripts/lib/process/daemons";
 import { DEMO_REPOSITORY, serversThatSentBlobs, staticServerBytes, useE2eStack, type E2eContext } from "./support";
 
 const JAPAN = JSON.stringify({ country: "JP", continent: "AS" });

@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { skopeo } from "../../scripts/lib/daemons";
+import { skopeo } from "../../scripts/lib/process/daemons";
 import { blobPath, expectBlobsServedByStaticServers, staticServerBytes, tamperEverywhere, useE2eStack } from "./support";
 
 const context = useE2eStack();

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
-import { startLocalStack, type LocalStack, type LocalStackOptions } from "../../scripts/lib/local-stack";
+import { startLocalStack, type LocalStack, type LocalStackOptions } from "../../scripts/lib/stack/local-stack";
 
 export const DEMO_REPOSITORY = "demo/hello";
 export const DEMO_TAG = "latest";

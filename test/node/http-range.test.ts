@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseRange } from "../../scripts/lib/http-range";
+import { parseRange } from "../../scripts/lib/stack/http-range";
 
 describe("parseRange", () => {
   it("Should serve the whole body without a Range header", () => {

@@ -2,8 +2,8 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEMO_MIRRORS, ensureDemoTree, mirrorsToml, startLocalStack } from "../../scripts/lib/local-stack";
-import { parseMirrorConfig } from "../../scripts/lib/mirrors-config";
+import { DEMO_MIRRORS, ensureDemoTree, mirrorsToml, startLocalStack } from "../../scripts/lib/stack/local-stack";
+import { parseMirrorConfig } from "../../scripts/lib/publish/mirrors-config";
 
 const mirrors = DEMO_MIRRORS.map((spec, index) => ({ ...spec, baseUrl: `http://127.0.0.1:${41000 + index}` }));
 

@@ -3,7 +3,7 @@ import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startMirrorServer, type MirrorServer } from "../../scripts/lib/mirror-server";
+import { startMirrorServer, type MirrorServer } from "../../scripts/lib/stack/mirror-server";
 
 const BLOB_PATH = "/blobs/sha256/0123";
 const BLOB = Buffer.from("0123456789abcdefghij");

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCommand, startDaemon } from "../../scripts/lib/processes";
+import { runCommand, startDaemon } from "../../scripts/lib/process/processes";
 
 let dir: string;
 

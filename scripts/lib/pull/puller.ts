@@ -1,10 +1,10 @@
 import { readFile } from "node:fs/promises";
-import { blobUrl } from "../../../src/mirrors/blob-url";
+import { blobUrl } from "../../../src/oci/layout";
 import type { CheckedDescriptor } from "../../../src/oci/descriptor";
 import { MANIFEST_MEDIA_TYPES, MEDIA_TYPES } from "../../../src/oci/media-types";
 import { digestAlgorithm, digestHex, type Digest } from "../../../src/oci/reference";
-import { OCI_LAYOUT_VERSION, REF_NAME_ANNOTATION } from "../../../src/publish/layout";
-import { formatBytes } from "../format";
+import { OCI_LAYOUT_VERSION, REF_NAME_ANNOTATION } from "../../../src/oci/layout";
+import { formatBytes } from "../cli/format";
 import { DEFAULT_DOWNLOAD_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, downloadVerified, type DownloadOptions } from "./download";
 import { describeFetchError } from "./fetch-error";
 import { parseManifest, type ParsedManifest } from "./manifest";

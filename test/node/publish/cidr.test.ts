@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cidrProblem } from "../../../scripts/lib/cidr";
+import { cidrProblem } from "../../../scripts/lib/publish/cidr";
 
 describe("cidrProblem", () => {
   it.each(["0.0.0.0/0", "10.0.0.0/8", "192.0.2.128/25", "203.0.113.7/32", "::/0", "2001:db8::/32", "fe80::/10", "::1/128", "1:2:3:4:5:6:7:8/128", "::ffff:192.0.2.0/120"])(

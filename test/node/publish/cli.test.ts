@@ -1,11 +1,11 @@
 import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { writeDemoTree } from "../../../scripts/lib/demo-tree";
-import { LocalKvTarget } from "../../../scripts/lib/local-kv";
-import { publishTree } from "../../../scripts/lib/publish-tree";
-import { localNamespaceId } from "../../../scripts/lib/wrangler-config";
-import { REF_NAME_ANNOTATION } from "../../../src/publish/layout";
+import { writeDemoTree } from "../../../scripts/lib/stack/demo-tree";
+import { LocalKvTarget } from "../../../scripts/lib/kv/local-kv";
+import { publishTree } from "../../../scripts/lib/publish/publish-tree";
+import { localNamespaceId } from "../../../scripts/lib/kv/wrangler-config";
+import { REF_NAME_ANNOTATION } from "../../../src/oci/layout";
 import { keys } from "../../../src/store/keys";
 import { PROJECT, run, runCli, withTempDir } from "./run-cli";
 import { stubWrangler, type StubWrangler } from "./stub-wrangler";

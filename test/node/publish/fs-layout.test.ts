@@ -1,7 +1,7 @@
 import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FsLayout } from "../../../scripts/lib/fs-layout";
+import { FsLayout } from "../../../scripts/lib/publish/fs-layout";
 import { computeDigest } from "../../../src/oci/reference";
 import { withTempDir } from "./run-cli";
 

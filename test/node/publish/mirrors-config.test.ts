@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { MirrorConfigError, parseMirrorConfig } from "../../../scripts/lib/mirrors-config";
+import { MirrorConfigError, parseMirrorConfig } from "../../../scripts/lib/publish/mirrors-config";
 
 const EXAMPLE = new URL("../../../mirrors.example.toml", import.meta.url);
 

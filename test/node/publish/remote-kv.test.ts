@@ -1,11 +1,11 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { writeDemoTree } from "../../../scripts/lib/demo-tree";
-import { publishTree } from "../../../scripts/lib/publish-tree";
-import { RemoteKvTarget } from "../../../scripts/lib/remote-kv";
-import { wranglerAt } from "../../../scripts/lib/wrangler";
-import { REF_NAME_ANNOTATION } from "../../../src/publish/layout";
+import { writeDemoTree } from "../../../scripts/lib/stack/demo-tree";
+import { publishTree } from "../../../scripts/lib/publish/publish-tree";
+import { RemoteKvTarget } from "../../../scripts/lib/kv/remote-kv";
+import { wranglerAt } from "../../../scripts/lib/kv/wrangler";
+import { REF_NAME_ANNOTATION } from "../../../src/oci/layout";
 import { keys } from "../../../src/store/keys";
 import { withTempDir } from "./run-cli";
 import { stubWrangler, type StubWrangler } from "./stub-wrangler";

@@ -4,12 +4,12 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach } from "vitest";
-import { startMirrorServer, type MirrorServer } from "../../../scripts/lib/mirror-server";
-import { blobUrl } from "../../../src/mirrors/blob-url";
+import { startMirrorServer, type MirrorServer } from "../../../scripts/lib/stack/mirror-server";
+import { blobUrl } from "../../../src/oci/layout";
 import { MEDIA_TYPES } from "../../../src/oci/media-types";
 import { type Digest } from "../../../src/oci/reference";
 import { buildDemoLayout } from "../../../src/publish/demo-image";
-import { blobPath } from "../../../src/publish/layout";
+import { blobPath } from "../../../src/oci/layout";
 import { renderMetalink } from "../../../src/render/metalink";
 
 export const REPOSITORY = "demo/hello";

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { pullImage, PullError } from "../../../scripts/lib/pull/puller";
 import { parseImageReference } from "../../../scripts/lib/pull/reference";
 import { MEDIA_TYPES } from "../../../src/oci/media-types";
-import { blobPath } from "../../../src/publish/layout";
+import { blobPath } from "../../../src/oci/layout";
 import { REPOSITORY, servedDigests, TAG, usePullFixture } from "./harness";
 
 const { fixture, out } = usePullFixture(3, "pull-out-");

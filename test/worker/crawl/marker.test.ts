@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { encodeMarker, parseMarker } from "../../../src/publish/marker";
+import { encodeMarker, parseMarker } from "../../../src/oci/marker";
 
 const encoder = new TextEncoder();
 

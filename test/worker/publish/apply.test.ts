@@ -1,7 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { computeDigest } from "../../../src/oci/reference";
-import { blobPath, LAYOUT_FILES } from "../../../src/publish/layout";
+import { blobPath, LAYOUT_FILES } from "../../../src/oci/layout";
 import { MemoryLayout } from "../../../src/publish/layout";
 import { applyPlan, listPublishedKeys, planPublication } from "../../../src/publish/plan";
 import { keys } from "../../../src/store/keys";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MEDIA_TYPES } from "../../../src/oci/media-types";
 import { computeDigest } from "../../../src/oci/reference";
-import { blobPath, LAYOUT_FILES, REF_NAME_ANNOTATION } from "../../../src/publish/layout";
+import { blobPath, LAYOUT_FILES, REF_NAME_ANNOTATION } from "../../../src/oci/layout";
 import { blobOf, demo, demoParts, readJson, rootDescriptor } from "./layouts";
 
 async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {

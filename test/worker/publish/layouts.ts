@@ -1,7 +1,8 @@
 import { MEDIA_TYPES } from "../../../src/oci/media-types";
 import type { Digest } from "../../../src/oci/reference";
 import { buildDemoLayout } from "../../../src/publish/demo-image";
-import { blobPath, LAYOUT_FILES, MemoryLayout, REF_NAME_ANNOTATION } from "../../../src/publish/layout";
+import { MemoryLayout } from "../../../src/publish/layout";
+import { blobPath, LAYOUT_FILES, REF_NAME_ANNOTATION } from "../../../src/oci/layout";
 import type { Descriptor } from "../../../src/store/records";
 
 const decoder = new TextDecoder();

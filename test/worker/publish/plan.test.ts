@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { MEDIA_TYPES } from "../../../src/oci/media-types";
 import { computeDigest } from "../../../src/oci/reference";
-import { blobPath, LAYOUT_FILES, MemoryLayout, OCI_LAYOUT_VERSION } from "../../../src/publish/layout";
+import { MemoryLayout } from "../../../src/publish/layout";
+import { blobPath, LAYOUT_FILES, OCI_LAYOUT_VERSION } from "../../../src/oci/layout";
 import { planPublication, PublishError, type PublicationPlan } from "../../../src/publish/plan";
 import { keys } from "../../../src/store/keys";
 import { addImage, demo, demoParts, named, rootDescriptor, writeIndex } from "./layouts";

@@ -1,6 +1,6 @@
-import { buildDemoLayout, type DemoImageOptions } from "../../src/publish/demo-image";
-import { LAYOUT_FILES, REF_NAME_ANNOTATION } from "../../src/publish/layout";
-import { FsLayout } from "./fs-layout";
+import { buildDemoLayout, type DemoImageOptions } from "../../../src/publish/demo-image";
+import { LAYOUT_FILES, REF_NAME_ANNOTATION } from "../../../src/oci/layout";
+import { FsLayout } from "../publish/fs-layout";
 
 interface IndexDocument {
   schemaVersion: number;

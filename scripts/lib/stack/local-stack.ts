@@ -2,13 +2,13 @@ import { access, cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeDemoTree } from "./demo-tree";
-import { LocalKvTarget, resourcePersistencePath } from "./local-kv";
+import { LocalKvTarget, resourcePersistencePath } from "../kv/local-kv";
 import { DEFAULT_CLIENT_PLACE, startLocalWorker, type ClientPlace, type LocalWorker, type WorkerLogLine } from "./local-worker";
 import { startMirrorServer, type AccessLogEntry, type MirrorServer } from "./mirror-server";
-import { parseMirrorConfig } from "./mirrors-config";
-import { publishTree } from "./publish-tree";
+import { parseMirrorConfig } from "../publish/mirrors-config";
+import { publishTree } from "../publish/publish-tree";
 import { bundleWorker, type WorkerBundle } from "./worker-bundle";
-import { readWorkerConfig } from "./wrangler-config";
+import { readWorkerConfig } from "../kv/wrangler-config";
 
 /** A local mirror as the generated mirrors TOML declares it. */
 export interface MirrorSpec {
@@ -27,7 +27,7 @@ export const DEMO_MIRRORS: readonly MirrorSpec[] = [
 ];
 
 /** The repository root: wrangler.toml, the worker's sources, and the default state directory's parent. */
-export const PROJECT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const PROJECT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
 export interface LocalStackOptions {
   /** Where the demo tree, mirror copies, local KV and worker bundle live; default `<project>/.local`. */

@@ -1,9 +1,9 @@
 import { access, rm } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
-import { runCommand } from "./processes";
-import { readWorkerConfig, type WorkerConfig } from "./wrangler-config";
+import { runCommand } from "../process/processes";
+import { readWorkerConfig, type WorkerConfig } from "../kv/wrangler-config";
 
-export type { WorkerConfig } from "./wrangler-config";
+export type { WorkerConfig } from "../kv/wrangler-config";
 
 /** A bundled worker: one ES module and the settings it runs with. */
 export interface WorkerBundle {

@@ -1,6 +1,6 @@
 import { parse, TomlError } from "smol-toml";
 import { z } from "zod";
-import type { Mirror, MirrorTable, Origin } from "../../src/mirrors/types";
+import type { Mirror, MirrorTable, Origin } from "../../../src/mirrors/types";
 import { cidrProblem } from "./cidr";
 
 /** One problem in a mirrors file, with the 1-based line it was found on (null when it has no line). */

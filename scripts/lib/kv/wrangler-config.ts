@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { parse } from "smol-toml";
 
 /** The project's wrangler.toml, which declares the `REGISTRY` binding. */
-export const DEFAULT_WRANGLER_CONFIG = fileURLToPath(new URL("../../wrangler.toml", import.meta.url));
+export const DEFAULT_WRANGLER_CONFIG = fileURLToPath(new URL("../../../wrangler.toml", import.meta.url));
 
 /** The binding the worker reads (src/env.ts). */
 export const KV_BINDING = "REGISTRY";

@@ -1,8 +1,8 @@
-import { readTreeGeneration } from "../../src/publish/marker";
-import { planPublication, type PublicationPlan } from "../../src/publish/plan";
-import { LAYOUT_FILES } from "../../src/publish/layout";
+import { readTreeGeneration } from "../../../src/publish/marker";
+import { planPublication, type PublicationPlan } from "../../../src/publish/plan";
+import { LAYOUT_FILES } from "../../../src/oci/layout";
 import { FsLayout } from "./fs-layout";
-import type { KvTarget } from "./kv-target";
+import type { KvTarget } from "../kv/kv-target";
 
 export interface PublishTreeOptions {
   /** Time of the publication; defaults to now. */

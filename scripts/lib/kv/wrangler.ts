@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { runCommand } from "./processes";
+import { runCommand } from "../process/processes";
 
 /** How to start wrangler: a program and the arguments that come before wrangler's own. */
 export interface WranglerCommand {

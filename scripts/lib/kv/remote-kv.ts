@@ -1,10 +1,10 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { MirrorTable } from "../../src/mirrors/types";
-import { PUBLISHED_PREFIXES, type KvWrite, type PublicationPlan } from "../../src/publish/plan";
-import { keys } from "../../src/store/keys";
-import type { Publication } from "../../src/store/records";
+import type { MirrorTable } from "../../../src/mirrors/types";
+import { PUBLISHED_PREFIXES, type KvWrite, type PublicationPlan } from "../../../src/publish/plan";
+import { keys } from "../../../src/store/keys";
+import type { Publication } from "../../../src/store/records";
 import type { KvTarget } from "./kv-target";
 import { projectWrangler, runWrangler, type WranglerCommand } from "./wrangler";
 

@@ -2,8 +2,8 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, relative, resolve, sep } from "node:path";
-import type { DigestAlgorithm } from "../../src/oci/reference";
-import type { FileDigest, LayoutSource } from "../../src/publish/layout";
+import type { DigestAlgorithm } from "../../../src/oci/reference";
+import type { FileDigest, LayoutSource } from "../../../src/publish/layout";
 
 function isMissing(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException).code;

@@ -1,4 +1,4 @@
-import { parseCidr, parseIp, type Cidr, type IpAddress } from "../../src/mirrors/ip";
+import { parseCidr, parseIp, type Cidr, type IpAddress } from "../../../src/mirrors/ip";
 
 /** Why a CIDR block was refused, or null when it is valid. */
 export type CidrProblem = string | null;

@@ -1,6 +1,6 @@
-import type { MirrorTable } from "../../src/mirrors/types";
-import type { PublicationPlan } from "../../src/publish/plan";
-import type { Publication } from "../../src/store/records";
+import type { MirrorTable } from "../../../src/mirrors/types";
+import type { PublicationPlan } from "../../../src/publish/plan";
+import type { Publication } from "../../../src/store/records";
 
 /** Where the CLI writes: the local KV that `wrangler dev` reads, or a deployed namespace. */
 export interface KvTarget {
