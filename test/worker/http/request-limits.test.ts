@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { checkRequestLimits, REQUEST_LIMITS } from "../../../src/http/request-limits";
+
+const BLOB = `blobs/sha256:${"a".repeat(64)}`;
+
+function at(path: string, headers: Record<string, string> = {}): Request {
+  return new Request(`http://frontdoor.test${path}`, { headers });
+}
+
+describe("checkRequestLimits", () => {
+  it("Should pass the longest legitimate request target", () => {
+    const name = Array.from({ length: 128 }, () => "a").join("/").padEnd(255, "b");
+    expect(checkRequestLimits(at(`/v2/${name}/referrers/sha512:${"f".repeat(128)}?artifactType=application/vnd.example+json`))).toBeNull();
+  });
+
+  it("Should refuse a path of many empty segments by its segment count", () => {
+    expect(checkRequestLimits(at(`/v2/${"/".repeat(500)}${BLOB}`))).toMatchObject({ code: "URI_TOO_LONG", detail: { limit: "pathSegments" } });
+  });
+
+  it("Should refuse a path longer than the limit", () => {
+    expect(checkRequestLimits(at(`/v2/${"a".repeat(REQUEST_LIMITS.pathBytes)}/${BLOB}`))).toMatchObject({ code: "URI_TOO_LONG", detail: { limit: "pathBytes" } });
+  });
+
+  it("Should refuse a query longer than the limit", () => {
+    expect(checkRequestLimits(at(`/v2/_catalog?last=${"a".repeat(REQUEST_LIMITS.queryBytes)}`))).toMatchObject({ code: "URI_TOO_LONG", detail: { limit: "queryBytes" } });
+  });
+
+  it("Should refuse too many header bytes and too many headers", () => {
+    expect(checkRequestLimits(at("/v2/", { Accept: "a/b,".repeat(5000) }))).toMatchObject({ code: "HEADERS_TOO_LARGE", detail: { limit: "headerBytes" } });
+    const many = Object.fromEntries(Array.from({ length: REQUEST_LIMITS.headerCount + 1 }, (_, i) => [`x-h${i}`, "1"]));
+    expect(checkRequestLimits(at("/v2/", many))).toMatchObject({ code: "HEADERS_TOO_LARGE", detail: { limit: "headerCount" } });
+  });
+});
