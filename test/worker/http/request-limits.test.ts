@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { checkRequestLimits, REQUEST_LIMITS } from "../../../src/http/request-limits";
+import { firstError, request } from "../helpers/fetch";
 
 const BLOB = `blobs/sha256:${"a".repeat(64)}`;
 
@@ -29,5 +30,19 @@ describe("checkRequestLimits", () => {
     expect(checkRequestLimits(at("/v2/", { Accept: "a/b,".repeat(5000) }))).toMatchObject({ code: "HEADERS_TOO_LARGE", detail: { limit: "headerBytes" } });
     const many = Object.fromEntries(Array.from({ length: REQUEST_LIMITS.headerCount + 1 }, (_, i) => [`x-h${i}`, "1"]));
     expect(checkRequestLimits(at("/v2/", many))).toMatchObject({ code: "HEADERS_TOO_LARGE", detail: { limit: "headerCount" } });
+  });
+});
+
+describe("The worker's limits", () => {
+  it("Should answer a 16,000-slash path with a well-formed OCI error before routing", async () => {
+    const response = await request(`/v2/${"/".repeat(16_000)}${BLOB}`);
+    expect(response.status).toBe(414);
+    expect(await firstError(response)).toMatchObject({ code: "URI_TOO_LONG", detail: { limit: "pathBytes", maximum: REQUEST_LIMITS.pathBytes, actual: 16_000 + 4 + BLOB.length } });
+  });
+
+  it("Should answer oversized headers with 431", async () => {
+    const response = await request("/v2/", { headers: { Accept: "x/y,".repeat(5000) } });
+    expect(response.status).toBe(431);
+    expect((await firstError(response)).code).toBe("HEADERS_TOO_LARGE");
   });
 });
