@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { blobUrl } from "../../../src/oci/layout";
-import type { CheckedDescriptor } from "../../../src/oci/descriptor";
+import type { Descriptor } from "../../../src/oci/descriptor";
 import { MANIFEST_MEDIA_TYPES, MEDIA_TYPES } from "../../../src/oci/media-types";
 import { digestAlgorithm, digestHex, type Digest } from "../../../src/oci/reference";
 import { OCI_LAYOUT_VERSION, REF_NAME_ANNOTATION } from "../../../src/oci/layout";
@@ -173,7 +173,7 @@ async function pullInto(layout: StagedLayout, image: ImageReference, metalink: M
   const result: PullResult = { digest: metalink.digest, mirror, items: 1, bytes: metalink.size, fallbacks: [] };
   const fetched = new Set<Digest>([metalink.digest]);
 
-  async function fetchItem(item: CheckedDescriptor, label: string): Promise<string> {
+  async function fetchItem(item: Descriptor, label: string): Promise<string> {
     const path = await layout.blobPath(item.digest);
     if (fetched.has(item.digest)) return path;
     const attempts: Attempt[] = [];
