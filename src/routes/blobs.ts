@@ -2,12 +2,12 @@ import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { NO_TRANSFORM } from "../http/headers";
 import { blobUrl } from "../oci/layout";
-import { parseDigest, parseRepositoryName } from "../oci/reference";
 import { prefersMetalink } from "../render/metalink";
 import { downloadLocations, duplicateLinks, instanceDigest } from "../render/redirect";
 import { readTogether } from "../store/read-together";
 import { findBlob } from "./lookups";
 import { chooseMirrors, metalinkAnswer } from "./mirror-answers";
+import { digestParam, repositoryParam } from "./params";
 
 /**
  * `GET /v2/<name>/blobs/<digest>` redirects to a mirror (307, Range or not)
@@ -16,8 +16,8 @@ import { chooseMirrors, metalinkAnswer } from "./mirror-answers";
  * A client that prefers `application/metalink4+xml` gets an RFC 5854 document instead.
  */
 export const blobs = new Hono<AppEnv>().get("/:name{.+}/blobs/:digest", async (c) => {
-  const repository = parseRepositoryName(c.req.param("name"));
-  const digest = parseDigest(c.req.param("digest"));
+  const repository = repositoryParam(c.req.param("name"));
+  const digest = digestParam(c.req.param("digest"));
   c.set("logDigest", digest);
   // A GET will need the mirror table and crawl state: read them alongside the blob record,
   // and let both reads finish even on a miss, so no KV read outlives the request.

@@ -3,9 +3,9 @@ import type { AppEnv } from "../env";
 import { RegistryError } from "../errors";
 import { blobUrl } from "../oci/layout";
 import { locateClient } from "../mirrors/client";
-import { parseDigest, parseRepositoryName } from "../oci/reference";
 import { findBlob } from "./lookups";
 import { selectFor } from "./mirror-answers";
+import { digestParam, repositoryParam } from "./params";
 
 /**
  * `GET /debug/selection/<name>/blobs/<digest>`, outside production only:
@@ -15,8 +15,8 @@ import { selectFor } from "./mirror-answers";
  */
 export const debug = new Hono<AppEnv>().get("/debug/selection/:name{.+}/blobs/:digest", async (c) => {
   if (c.var.settings.production) throw new RegistryError("NOT_FOUND", { detail: { path: new URL(c.req.url).pathname } });
-  const repository = parseRepositoryName(c.req.param("name"));
-  const digest = parseDigest(c.req.param("digest"));
+  const repository = repositoryParam(c.req.param("name"));
+  const digest = digestParam(c.req.param("digest"));
   const blob = await findBlob(c.var.registry, repository, digest);
   const { location, ignored } = locateClient(c.req.raw, c.var.settings);
   const content = { repository, digest, size: blob.size, generation: blob.generation };
