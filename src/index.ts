@@ -1,10 +1,13 @@
 import { buildApp } from "./app";
-import { scheduled } from "./crawl/scheduled";
+import { scheduledHandler } from "./crawl/scheduled";
 import type { Env } from "./env";
+import { CompositionRoot } from "./services";
 
-const app = buildApp();
+/** One composition root per isolate, so requests and crawls share its settings, stores and cache. */
+const root = new CompositionRoot();
+const app = buildApp({ root });
 
 export default {
   fetch: app.fetch,
-  scheduled,
+  scheduled: scheduledHandler(root),
 } satisfies ExportedHandler<Env>;
