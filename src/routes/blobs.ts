@@ -1,9 +1,8 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { NO_TRANSFORM } from "../http/headers";
-import { blobUrl } from "../oci/layout";
 import { prefersMetalink } from "../render/metalink";
-import { downloadLocations, duplicateLinks, instanceDigest } from "../render/redirect";
+import { blobRedirect, downloadLocations } from "../render/redirect";
 import { readTogether } from "../store/read-together";
 import { findBlob } from "./lookups";
 import { chooseMirrors, metalinkAnswer } from "./mirror-answers";
@@ -36,11 +35,8 @@ export const blobs = new Hono<AppEnv>().get("/:name{.+}/blobs/:digest", async (c
     c.header("ETag", `"${digest}"`);
     return c.body(null, 200);
   }
-  const chosen = await chooseMirrors(c, content, inputs);
-  c.header("Cache-Control", "private, no-store");
-  for (const link of duplicateLinks(downloadLocations(chosen, digest), c.var.settings.mirrorListCap)) {
-    c.header("Link", link, { append: true });
-  }
-  c.header("Digest", instanceDigest(digest));
-  return c.redirect(blobUrl(chosen[0].baseUrl, digest), 307);
+  const locations = downloadLocations(await chooseMirrors(c, content, inputs), digest);
+  const redirect = blobRedirect(locations, digest, c.var.settings.mirrorListCap);
+  for (const [name, value] of redirect.headers) c.header(name, value, { append: true });
+  return c.redirect(redirect.location, 307);
 });

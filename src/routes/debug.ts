@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { RegistryError } from "../errors";
+import { PER_CLIENT } from "../http/headers";
 import { blobUrl } from "../oci/layout";
 import { locateClient } from "../mirrors/client";
 import { findBlob } from "./lookups";
@@ -21,7 +22,7 @@ export const debug = new Hono<AppEnv>().get("/debug/selection/:name{.+}/blobs/:d
   const { location, ignored } = locateClient(c.req.raw, c.var.settings);
   const content = { repository, digest, size: blob.size, generation: blob.generation };
   const selection = await selectFor(c, content, { client: location, explain: true });
-  c.header("Cache-Control", "private, no-store");
+  c.header("Cache-Control", PER_CLIENT);
   return c.json({
     repository,
     digest,
