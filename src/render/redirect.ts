@@ -67,7 +67,7 @@ export function blobRedirect(
   linkLimit: number,
   target = 0,
 ): BlobRedirect {
-  const index = target < locations.length ? target : 0;
+  const index = Number.isInteger(target) && target >= 0 && target < locations.length ? target : 0;
   const first = locations[index] ?? locations[0];
   const ordered = [first, ...locations.filter((_, i) => i !== index)];
   return {
