@@ -1,10 +1,13 @@
 import { buildApp } from "./app";
-import { scheduled } from "./crawl/scheduled";
+import { scheduledHandler } from "./crawl/scheduled";
 import type { Env } from "./env";
 import { errorResponse, RegistryError } from "./errors";
 import { checkRequestLimits } from "./http/request-limits";
+import { CompositionRoot } from "./services";
 
-const app = buildApp();
+/** One composition root per isolate, so requests and crawls share its settings, stores and cache. */
+const root = new CompositionRoot();
+const app = buildApp({ root });
 
 export default {
   /** Requests beyond the limits are answered before routing, whose cost grows with the path. */
@@ -13,5 +16,5 @@ export default {
     if (violation !== null) return errorResponse(new RegistryError(violation.code, { detail: violation.detail }), request.method);
     return app.fetch(request, env, ctx);
   },
-  scheduled,
+  scheduled: scheduledHandler(root),
 } satisfies ExportedHandler<Env>;

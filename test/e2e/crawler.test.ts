@@ -5,7 +5,7 @@ import { skopeo } from "../../scripts/lib/process/daemons";
 import { writeDemoTree } from "../../scripts/lib/stack/demo-tree";
 import { PROJECT_DIR, type StackServer } from "../../scripts/lib/stack/local-stack";
 import { runCommand } from "../../scripts/lib/process/processes";
-import { CRAWL_DEFAULTS } from "../../src/crawl/settings";
+import { CRAWL_DEFAULTS } from "../../src/config";
 import type { StatusReport } from "../../src/render/status-report";
 import { DEMO_REPOSITORY, expectBlobsServedByStaticServers, frontDoorBlobRequests, serversThatSentBlobs, useE2eStack } from "./support";
 

@@ -1,6 +1,8 @@
 import { parse, TomlError } from "smol-toml";
 import { z } from "zod";
+import { CONTINENT_CODES } from "../../../src/mirrors/continents";
 import type { Mirror, MirrorTable, Origin } from "../../../src/mirrors/types";
+import { DIGEST_ALGORITHM_NAMES } from "../../../src/oci/reference";
 import { cidrProblem } from "./cidr";
 
 /** One problem in a mirrors file, with the 1-based line it was found on (null when it has no line). */
@@ -20,7 +22,6 @@ export class MirrorConfigError extends Error {
   }
 }
 
-const CONTINENTS = ["AF", "AN", "AS", "EU", "NA", "OC", "SA"] as const;
 /** The selection code names the origin "origin", so no mirror may. */
 const RESERVED_IDS = new Set(["origin"]);
 
@@ -66,7 +67,7 @@ const mirrorSchema = z
       .refine((id) => !RESERVED_IDS.has(id), "\"origin\" is reserved"),
     base_url: baseUrl,
     country,
-    continent: z.enum(CONTINENTS, { message: `must be one of ${CONTINENTS.join(", ")}` }),
+    continent: z.enum(CONTINENT_CODES, { message: `must be one of ${CONTINENT_CODES.join(", ")}` }),
     latitude: z.number().min(-90).max(90).optional(),
     longitude: z.number().min(-180).max(180).optional(),
     asns: z.array(z.number().int().min(1).max(4_294_967_295)).default([]),
@@ -148,7 +149,7 @@ function describePath(path: PropertyKey[]): string {
 }
 
 async function contentVersion(value: unknown): Promise<string> {
-  const hash = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(value)));
+  const hash = await crypto.subtle.digest(DIGEST_ALGORITHM_NAMES.sha256.webCrypto, new TextEncoder().encode(JSON.stringify(value)));
   return Array.from(new Uint8Array(hash).subarray(0, 8), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 

@@ -6,6 +6,8 @@ import { LocalKvTarget } from "../../../scripts/lib/kv/local-kv";
 import { publishTree } from "../../../scripts/lib/publish/publish-tree";
 import { localNamespaceId } from "../../../scripts/lib/kv/wrangler-config";
 import { REF_NAME_ANNOTATION } from "../../../src/oci/layout";
+import type { CrawlState } from "../../../src/mirrors/types";
+import { crawlStateEntry, putEntry } from "../../../src/store/encode";
 import { keys } from "../../../src/store/keys";
 import { PROJECT, run, runCli, withTempDir } from "./run-cli";
 import { stubWrangler, type StubWrangler } from "./stub-wrangler";
@@ -296,8 +298,8 @@ describe("frontdoor mirrors load", () => {
   it("Should keep the crawler's state when a changed file replaces the table", async () => {
     const example = await readFile(join(PROJECT, "mirrors.example.toml"), "utf8");
     expect((await loadLocally(example)).code).toBe(0);
-    const crawl = JSON.stringify({ "fra-1": { status: "up" } });
-    await withLocalKv((kv) => kv.put(keys.crawlState(), crawl, { metadata: { version: "crawl-1" } }));
+    const crawl = crawlStateEntry({ "fra-1": { status: "up" } } as unknown as CrawlState, "crawl-1");
+    await withLocalKv((kv) => putEntry(kv, crawl));
     const before = await storedTable();
     const changed = example.replace(/^bandwidth = 10$/m, "bandwidth = 11");
     expect(changed).not.toBe(example);
@@ -305,6 +307,6 @@ describe("frontdoor mirrors load", () => {
     const after = await storedTable();
     expect(after?.version).not.toBe(before?.version);
     expect(after?.bandwidths[0]).toBe(11);
-    expect(await withLocalKv((kv) => kv.getWithMetadata(keys.crawlState(), "text"))).toMatchObject({ value: crawl, metadata: { version: "crawl-1" } });
+    expect(await withLocalKv((kv) => kv.getWithMetadata(keys.crawlState(), "text"))).toMatchObject({ value: crawl.value, metadata: { version: "crawl-1" } });
   });
 });
