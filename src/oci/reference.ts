@@ -1,7 +1,8 @@
 /** OCI Distribution Spec, "Pulling manifests": `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*` */
 const NAME = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
-/** OCI Distribution Spec: a tag is `[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`. */
-const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
+/** OCI Distribution Spec, "Pulling manifests": the grammar of a tag. */
+export const TAG_GRAMMAR = "[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}";
+const TAG = new RegExp(`^${TAG_GRAMMAR}$`);
 /** OCI Image Spec, "Digests": registered algorithms with their exact encoded lengths. */
 const DIGEST_ENCODINGS = {
   sha256: /^[a-f0-9]{64}$/,

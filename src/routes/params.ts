@@ -1,6 +1,6 @@
 import { RegistryError } from "../errors";
 import { paginate, type Page } from "../http/pagination";
-import { isDigest, isRepositoryName, parseReference, type Digest, type Reference } from "../oci/reference";
+import { isDigest, isRepositoryName, parseReference, TAG_GRAMMAR, type Digest, type Reference } from "../oci/reference";
 
 /**
  * The routes' side of the grammars: src/oci and src/http say what is wrong
@@ -20,12 +20,20 @@ export function digestParam(value: string): Digest {
   return value;
 }
 
-/** The `<reference>` of a manifest path, or DIGEST_INVALID or TAG_INVALID for the grammar it failed. */
+/**
+ * The `<reference>` of a manifest path: DIGEST_INVALID for a malformed digest;
+ * a malformed tag names no manifest, so it is MANIFEST_UNKNOWN with 404, as the
+ * Distribution Spec's "Pulling manifests" requires for a manifest that is not
+ * found (and its conformance suite checks with the tag `.INVALID_MANIFEST_NAME`).
+ */
 export function referenceParam(value: string): Reference {
   const parsed = parseReference(value);
   if (parsed.ok) return parsed.reference;
   if (parsed.invalid === "digest") throw new RegistryError("DIGEST_INVALID", { message: "invalid digest", detail: { digest: value } });
-  throw new RegistryError("TAG_INVALID", { message: "invalid tag", detail: { tag: value } });
+  throw new RegistryError("MANIFEST_UNKNOWN", {
+    message: "manifest unknown: not a valid tag",
+    detail: { tag: value, grammar: TAG_GRAMMAR },
+  });
 }
 
 /** A page of `sorted` for `?n=&last=`, or PAGINATION_NUMBER_INVALID for `n` and `invalidLast` for `last`. */

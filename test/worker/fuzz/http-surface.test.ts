@@ -45,7 +45,9 @@ const reference = fc.oneof(
   fc.string({ maxLength: 30 }).map(encodeURIComponent),
 );
 const endpoint = fc.constantFrom("manifests", "blobs", "referrers", "tags/list", "blobs/uploads");
+const publishedBlob = fc.constantFrom("config", "layer").map((which) => `/v2/demo/hello/blobs/${which === "config" ? image.configDigest : image.layerDigest}`);
 const path = fc.oneof(
+  publishedBlob,
   fc.tuple(endpoint, reference).map(([kind, ref]) => `/v2/demo/hello/${kind}/${ref}`),
   fc.tuple(fc.array(segment, { minLength: 1, maxLength: 4 }), endpoint, reference).map(([name, kind, ref]) => `/v2/${name.join("/")}/${kind}/${ref}`),
   fc.constantFrom("/v2/", "/v2", "/", "/status.json", "/v2/_catalog", "/debug/selection/demo/hello/blobs/" + "x", "/favicon.ico", "//v2//", "/v2/demo/hello/tags/list"),
