@@ -2,8 +2,9 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { digestAlgorithm, digestHex, type Digest } from "../../../src/oci/reference";
+import { CliError } from "../cli/error";
 
-export class LayoutTargetError extends Error {
+export class LayoutTargetError extends CliError {
   override name = "LayoutTargetError";
 }
 
