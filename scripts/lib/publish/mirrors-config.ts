@@ -4,6 +4,7 @@ import { CONTINENT_CODES } from "../../../src/mirrors/continents";
 import type { Mirror, MirrorTable, Origin } from "../../../src/mirrors/types";
 import { DIGEST_ALGORITHM_NAMES } from "../../../src/oci/reference";
 import { cidrProblem } from "./cidr";
+import { CliError } from "../cli/error";
 
 /** One problem in a mirrors file, with the 1-based line it was found on (null when it has no line). */
 export interface ConfigIssue {
@@ -12,7 +13,7 @@ export interface ConfigIssue {
 }
 
 /** A mirrors file that cannot be loaded; its message lists every problem as `<file>:<line>: <message>`. */
-export class MirrorConfigError extends Error {
+export class MirrorConfigError extends CliError {
   constructor(
     readonly file: string,
     readonly issues: ConfigIssue[],

@@ -1,12 +1,13 @@
 import { TextDecoder } from "node:util";
 import { checkDescriptor, type Descriptor } from "../../../src/oci/descriptor";
 import { INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES } from "../../../src/oci/media-types";
+import { CliError } from "../cli/error";
 
 export type ParsedManifest =
   | { kind: "index"; mediaType: string; manifests: Descriptor[] }
   | { kind: "image"; mediaType: string; config: Descriptor; layers: Descriptor[] };
 
-export class ManifestError extends Error {
+export class ManifestError extends CliError {
   override name = "ManifestError";
 }
 

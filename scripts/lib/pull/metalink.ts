@@ -2,6 +2,7 @@ import { XMLParser } from "fast-xml-parser";
 import { isMediaType } from "../../../src/oci/media-types";
 import { DIGEST_ALGORITHM_NAMES, isDigest, digestAlgorithm, digestHex, type Digest } from "../../../src/oci/reference";
 import { FRONTDOOR_NAMESPACE, METALINK_NAMESPACE } from "../../../src/render/metalink";
+import { CliError } from "../cli/error";
 
 /** The facts of a Metalink 4 document the client relies on, checked. */
 export interface MetalinkFile {
@@ -13,7 +14,7 @@ export interface MetalinkFile {
   mediaType: string | null;
 }
 
-export class MetalinkError extends Error {
+export class MetalinkError extends CliError {
   override name = "MetalinkError";
 }
 

@@ -4,6 +4,7 @@ import { MANIFEST_MEDIA_TYPES, MEDIA_TYPES } from "../../../src/oci/media-types"
 import type { Digest } from "../../../src/oci/reference";
 import { blobPath, blobUrl, OCI_LAYOUT_VERSION, REF_NAME_ANNOTATION } from "../../../src/oci/layout";
 import { formatBytes } from "../cli/format";
+import { CliError } from "../cli/error";
 import { DEFAULT_DOWNLOAD_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, downloadVerified, type DownloadOptions } from "./download";
 import { describeFetchError } from "./fetch-error";
 import { parseManifest, type ParsedManifest } from "./manifest";
@@ -50,7 +51,7 @@ export interface PullResult {
   fallbacks: Array<{ digest: Digest; mirror: string; attempts: Attempt[] }>;
 }
 
-export class PullError extends Error {
+export class PullError extends CliError {
   override name = "PullError";
   constructor(
     message: string,

@@ -3,8 +3,9 @@ import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { blobPath } from "../../../src/oci/layout";
 import type { Digest } from "../../../src/oci/reference";
+import { CliError } from "../cli/error";
 
-export class LayoutTargetError extends Error {
+export class LayoutTargetError extends CliError {
   override name = "LayoutTargetError";
 }
 
