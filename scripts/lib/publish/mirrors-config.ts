@@ -1,6 +1,8 @@
 import { parse, TomlError } from "smol-toml";
 import { z } from "zod";
 import { CONTINENT_CODES } from "../../../src/mirrors/continents";
+import { isCountryCode } from "../../../src/mirrors/countries";
+import { parseCidr } from "../../../src/mirrors/ip";
 import type { Mirror, MirrorTable, Origin } from "../../../src/mirrors/types";
 import { DIGEST_ALGORITHM_NAMES } from "../../../src/oci/reference";
 import { cidrProblem } from "./cidr";
@@ -52,8 +54,11 @@ const baseUrl = z.string().transform((text, context) => {
 
 const country = z
   .string()
-  .regex(/^[A-Za-z]{2}$/, "must be an ISO 3166-1 alpha-2 code such as DE")
-  .transform((code) => code.toUpperCase());
+  .transform((code) => code.toUpperCase())
+  .refine(isCountryCode, "must be an ISO 3166-1 alpha-2 country code such as DE");
+
+/** Bandwidth weights allowed: wide enough for any real ratio between mirrors, finite so scores stay finite. */
+export const BANDWIDTH_RANGE = { min: 0.01, max: 1_000_000 } as const;
 
 const netblock = z.string().superRefine((block, context) => {
   const problem = cidrProblem(block);
@@ -73,13 +78,24 @@ const mirrorSchema = z
     longitude: z.number().min(-180).max(180).optional(),
     asns: z.array(z.number().int().min(1).max(4_294_967_295)).default([]),
     netblocks: z.array(netblock).default([]),
-    bandwidth: z.number().positive().finite(),
+    bandwidth: z
+      .number()
+      .min(BANDWIDTH_RANGE.min, `must be at least ${BANDWIDTH_RANGE.min}`)
+      .max(BANDWIDTH_RANGE.max, `must be at most ${BANDWIDTH_RANGE.max.toLocaleString("en")}`),
     private: z.boolean().default(false),
     enabled: z.boolean().default(true),
   })
   .refine((mirror) => (mirror.latitude === undefined) === (mirror.longitude === undefined), {
     message: "latitude and longitude go together",
     path: ["latitude"],
+  })
+  .superRefine((mirror, context) => {
+    if (!mirror.private) return;
+    mirror.netblocks.forEach((block, i) => {
+      if (parseCidr(block)?.length === 0) {
+        context.addIssue({ code: "custom", message: `${JSON.stringify(block)} is every address: a private mirror serves only its own networks`, path: ["netblocks", i] });
+      }
+    });
   });
 
 const fileSchema = z
