@@ -3,6 +3,7 @@ import type { AppEnv } from "./env";
 import { errorResponse, RegistryError } from "./errors";
 import { API_VERSION, API_VERSION_HEADER } from "./http/headers";
 import { requestLog, type LogSink } from "./http/request-log";
+import { securityHeaders } from "./http/security-headers";
 import { base } from "./routes/base";
 import { blobs } from "./routes/blobs";
 import { catalog } from "./routes/catalog";
@@ -34,6 +35,7 @@ export function buildApp(options: AppOptions = {}): Hono<AppEnv> {
   const root = options.root ?? new CompositionRoot();
 
   app.use(requestLog(options.log));
+  app.use(securityHeaders());
   app.use(async function attachServices(c, next) {
     const { settings, registry, mirrors } = root.servicesFor(c.env);
     c.set("settings", settings);

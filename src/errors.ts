@@ -54,6 +54,7 @@ export function errorResponse(error: RegistryError, method: string): Response {
   const body = errorBody(error);
   const headers = new Headers(error.headers);
   headers.set("Content-Type", "application/json; charset=utf-8");
+  headers.set("X-Content-Type-Options", "nosniff");
   headers.set("Content-Length", String(new TextEncoder().encode(body).length));
   headers.set(API_VERSION_HEADER, API_VERSION);
   return new Response(method === "HEAD" ? null : body, { status: error.status, headers });

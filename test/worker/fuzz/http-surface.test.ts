@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
-import { createExecutionContext, reset } from "cloudflare:test";
+import { createExecutionContext } from "cloudflare:test";
 import fc from "fast-check";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../../../src/index";
 import { ERROR_CODES } from "../../../src/errors";
 import { FRONTDOOR } from "../helpers/fetch";
@@ -20,8 +20,7 @@ const BASES = [...MIRRORS.map((m) => m.baseUrl), ORIGIN_URL];
 let image: SeededImage;
 let published: Set<string>;
 
-beforeAll(async () => {
-  await reset();
+beforeEach(async () => {
   image = await seedImage("demo/hello", "latest");
   await seedMirrors({ origin: { baseUrl: ORIGIN_URL, country: "US" }, mirrors: MIRRORS }, crawledAt(MIRRORS, 1));
   published = new Set([image.manifestDigest, image.configDigest, image.layerDigest]);
