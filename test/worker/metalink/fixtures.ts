@@ -44,8 +44,8 @@ export async function seedContent(): Promise<Seeded> {
   const extra = encoder.encode("a blob addressed by sha512");
   const sha512Digest = await computeDigest(extra, "sha512");
   await kv.put(keys.blob(REPOSITORY, sha512Digest), JSON.stringify({ size: extra.length, generation: 2 }));
-  const first: Publication = { generation: 2, published: FIRST_PUBLISHED, sample: [] };
-  const newest: Publication = { generation: 3, published: NEWEST_PUBLISHED, sample: [] };
+  const first: Publication = { generation: 2, published: FIRST_PUBLISHED };
+  const newest: Publication = { generation: 3, published: NEWEST_PUBLISHED };
   await kv.put(keys.generation(2), JSON.stringify(first));
   await kv.put(keys.generation(3), JSON.stringify(newest));
   await kv.put(keys.publication(), JSON.stringify(newest));
