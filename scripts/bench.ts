@@ -4,6 +4,7 @@
  * Loops are bounded in count and in time. Not a test: it prints a table.
  */
 import { mkdtempSync, rmSync } from "node:fs";
+import { UNCHECKED } from "../src/crawl/health";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
@@ -78,16 +79,8 @@ function randomTable(size: number, random: () => number): { table: MirrorTable; 
       enabled: random() > 0.05,
     });
     const roll = random();
-    crawl[id] = {
-      generation: roll < 0.02 ? -1 : roll < 0.1 ? 40 : 42,
-      down: roll > 0.97,
-      consecutiveFailures: 0,
-      lastSuccess: null,
-      lastFailure: null,
-      lastFailureReason: null,
-      responseTime: 20,
-      lastChecked: null,
-    };
+    const generation = roll < 0.02 ? -1 : roll < 0.1 ? 40 : 42;
+    crawl[id] = { ...UNCHECKED, announced: generation, verified: generation, down: roll > 0.97, responseTime: 20 };
   }
   return { table: { version: `bench-${size}`, origin: { baseUrl: "https://origin.example.org/tree" }, mirrors }, crawl };
 }

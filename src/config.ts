@@ -15,9 +15,14 @@ export const DEFAULT_MIRROR_LIST_CAP = 10;
 export const CRAWL_DEFAULTS: CrawlSettings = Object.freeze({
   batchSize: 12,
   subrequestLimit: 50,
-  sampleSize: 3,
+  blobChecks: 3,
   timeoutMs: 5000,
   failuresBeforeDown: 3,
+  failureWindow: 5,
+  passesBeforeUp: 3,
+  maxBadBlobs: 8,
+  hashBytesPerRun: 4 * 1024 * 1024,
+  minBytesPerSecond: 64 * 1024,
 });
 
 /** Reads an optional positive-integer variable; anything else fails loudly. */

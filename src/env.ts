@@ -14,9 +14,14 @@ export interface Env {
   /** Crawler settings, all positive integers; docs/crawler.md gives their defaults. */
   CRAWL_BATCH_SIZE?: string;
   CRAWL_SUBREQUEST_LIMIT?: string;
-  CRAWL_SAMPLE_SIZE?: string;
+  CRAWL_BLOB_CHECKS?: string;
   CRAWL_TIMEOUT_MS?: string;
   CRAWL_FAILURES_BEFORE_DOWN?: string;
+  CRAWL_FAILURE_WINDOW?: string;
+  CRAWL_PASSES_BEFORE_UP?: string;
+  CRAWL_MAX_BAD_BLOBS?: string;
+  CRAWL_HASH_BYTES?: string;
+  CRAWL_MIN_BYTES_PER_SECOND?: string;
 }
 
 /** Values one request's handlers share, set by the app's middleware. */

@@ -1,47 +1,104 @@
-import type { MirrorHealth } from "../mirrors/types";
-import type { CheckResult } from "./probe";
+import type { CheckFailure, CheckRecord, MirrorHealth } from "../mirrors/types";
+import { RECENT_CHECKS, type CrawlSettings } from "./settings";
+import { nextBadBlobs, type VerificationRun } from "./verify";
 
 /** A mirror's health before its first check: selection treats it as unchecked. */
 export const UNCHECKED: MirrorHealth = Object.freeze({
-  generation: -1,
+  announced: -1,
+  verified: -1,
   down: false,
   consecutiveFailures: 0,
+  consecutivePasses: 0,
+  outcomes: "",
+  pass: { after: null, done: 0 },
+  reverify: null,
+  badBlobs: [],
+  progress: { verified: 0, total: 0 },
   lastSuccess: null,
   lastFailure: null,
   lastFailureReason: null,
   lastFailureDetail: null,
+  lastFailureUrl: null,
   responseTime: null,
   lastChecked: null,
+  recent: [],
 });
 
+/** What one check of one mirror observed. */
+export type Observation =
+  | { marker: "failed"; failure: CheckFailure; responseTime: number }
+  | { marker: "read"; announced: number; responseTime: number; run: VerificationRun; progress: MirrorHealth["progress"] };
+
+export type HysteresisSettings = Pick<CrawlSettings, "failuresBeforeDown" | "failureWindow" | "passesBeforeUp" | "maxBadBlobs">;
+
+/** A stored entry with every field present: entries written before a field existed get its starting value. */
+export function completeHealth(stored: Partial<MirrorHealth> | undefined): MirrorHealth {
+  return { ...UNCHECKED, ...stored };
+}
+
+function outcomeOf(observation: Observation): CheckRecord["outcome"] {
+  if (observation.marker === "failed") return "fail";
+  if (observation.run.contentErrors.length > 0) return "fail";
+  return observation.run.held === null ? "pass" : "held";
+}
+
+function firstFailure(observation: Observation): CheckFailure | null {
+  if (observation.marker === "failed") return observation.failure;
+  return observation.run.contentErrors[0]?.failure ?? observation.run.held;
+}
+
 /**
- * Folds one check into a mirror's health (docs/crawler.md, "States"): a pass
- * records the marker's generation, even an older one, and clears any down
- * state at once; a failure keeps the last generation seen, and the
- * `failuresBeforeDown`-th failure in a row marks the mirror down.
+ * Folds one check into a mirror's health: the state machine of
+ * docs/crawler.md, "States". A check fails when the marker fails (a
+ * network blip) or a verified blob path fails a content check; a failure
+ * only of the pass toward a newer marker holds the pass back and counts as
+ * no failure. `failuresBeforeDown` failed checks among the last
+ * `failureWindow` make the mirror down, and so do more than `maxBadBlobs`
+ * excluded blob paths; a down mirror comes back after `passesBeforeUp`
+ * passing checks in a row. Pure: the time and settings are arguments.
  */
-export function nextHealth(previous: MirrorHealth | undefined, result: CheckResult, checkedAt: string, failuresBeforeDown: number): MirrorHealth {
-  const before = previous ?? UNCHECKED;
-  if (result.ok) {
-    return {
-      ...before,
-      generation: result.generation,
-      down: false,
-      consecutiveFailures: 0,
-      lastSuccess: checkedAt,
-      responseTime: result.responseTime,
-      lastChecked: checkedAt,
-    };
-  }
-  const consecutiveFailures = before.consecutiveFailures + 1;
+export function nextHealth(previous: Partial<MirrorHealth> | undefined, observation: Observation, checkedAt: string, settings: HysteresisSettings): MirrorHealth {
+  const before = completeHealth(previous);
+  const outcome = outcomeOf(observation);
+  const failed = outcome === "fail";
+  const outcomes = `${before.outcomes}${failed ? "F" : "P"}`.slice(-settings.failureWindow);
+  const consecutiveFailures = failed ? before.consecutiveFailures + 1 : 0;
+  const consecutivePasses = outcome === "pass" ? before.consecutivePasses + 1 : outcome === "fail" ? 0 : before.consecutivePasses;
+  const badBlobs = observation.marker === "read" ? nextBadBlobs(before.badBlobs, observation.run, checkedAt) : before.badBlobs;
+  const failures = [...outcomes].filter((mark) => mark === "F").length;
+  const tooManyBad = badBlobs.length > settings.maxBadBlobs;
+  const down = before.down
+    ? tooManyBad || consecutivePasses < settings.passesBeforeUp
+    : tooManyBad || failures >= settings.failuresBeforeDown;
+  const failure = firstFailure(observation);
+  const read = observation.marker === "read" ? observation : null;
+  const verified = read?.run.verified ?? before.verified;
+  const record: CheckRecord = {
+    at: checkedAt,
+    outcome,
+    announced: read?.announced ?? null,
+    verified,
+    blobs: read?.run.checked ?? 0,
+    failure,
+  };
   return {
     ...before,
-    down: consecutiveFailures >= failuresBeforeDown,
+    announced: read?.announced ?? before.announced,
+    verified,
+    down,
     consecutiveFailures,
-    lastFailure: checkedAt,
-    lastFailureReason: result.reason,
-    lastFailureDetail: result.detail,
-    responseTime: result.responseTime,
+    consecutivePasses: down && !before.down ? 0 : consecutivePasses,
+    outcomes,
+    pass: read?.run.pass ?? before.pass,
+    reverify: read?.run.reverify ?? before.reverify,
+    badBlobs,
+    progress: read?.progress ?? before.progress,
+    lastSuccess: outcome === "fail" ? before.lastSuccess : checkedAt,
+    ...(failure === null
+      ? {}
+      : { lastFailure: checkedAt, lastFailureReason: failure.reason, lastFailureDetail: failure.detail, lastFailureUrl: failure.url }),
+    responseTime: observation.responseTime,
     lastChecked: checkedAt,
+    recent: [...before.recent, record].slice(-RECENT_CHECKS),
   };
 }

@@ -4,6 +4,7 @@ import { isCoordinate, unitVector } from "./geo";
 import { firstPointAt } from "./ring";
 import { netblockMembers, ringFor, selectionIndex, type SelectionIndex } from "./selection-index";
 import type { CrawlState, Mirror, MirrorTable } from "./types";
+import type { Digest } from "../oci/reference";
 
 /** Where a client is, as far as the edge can tell. */
 export interface ClientLocation {
@@ -17,7 +18,8 @@ export interface ClientLocation {
 
 /** Tiers, best first; "origin" marks the origin, listed after every mirror. */
 export type Tier = "netblock" | "asn" | "country" | "continent" | "world" | "origin";
-export type ExclusionReason = "disabled" | "down" | "stale" | "private" | "unchecked";
+/** `stale`: not verified for the content's generation; `bad-blob`: excluded for this digest after a content error. */
+export type ExclusionReason = "disabled" | "down" | "stale" | "private" | "unchecked" | "bad-blob";
 
 export interface ChosenMirror {
   /** Mirror id, or "origin". */
@@ -37,6 +39,8 @@ export interface SelectionRequest {
   client: ClientLocation;
   /** Generation the requested content was first published in. */
   generation: number;
+  /** The content's digest, so mirrors that failed a content check for it are left out; unset for no such exclusion. */
+  digest?: Digest;
   repository: string;
   /** Most mirrors to return, the origin not counted (setting `mirrorListCap`). */
   limit: number;
@@ -47,24 +51,27 @@ export interface SelectionRequest {
 /** A list shorter than this is filled from wider tiers (docs/selection.md: at least five where that many qualify). */
 export const MINIMUM_LIST = 5;
 
-/** One selection's working state over a shared index. */
+/**
+ * One selection's working state over a shared, read-only index. `taken`
+ * is the pass's own: 1 for a mirror already listed or excluded for the digest.
+ */
 interface Pass {
   index: SelectionIndex;
   generation: number;
   key1: number;
   key2: number;
-  epoch: number;
+  taken: Uint8Array;
   picked: number[];
   tiers: Tier[];
 }
 
 function qualifies(pass: Pass, mirror: number): boolean {
-  return pass.index.generation[mirror]! >= pass.generation && pass.index.scratch.mark[mirror] !== pass.epoch;
+  return pass.index.verified[mirror]! >= pass.generation && pass.taken[mirror] === 0;
 }
 
 function take(pass: Pass, mirrors: readonly number[], tier: Tier): void {
   for (const mirror of mirrors) {
-    pass.index.scratch.mark[mirror] = pass.epoch;
+    pass.taken[mirror] = 1;
     pass.picked.push(mirror);
     pass.tiers.push(tier);
   }
@@ -91,16 +98,15 @@ function insertRanked(ranked: number[], scores: number[], want: number, mirror: 
  * -ln(u) >= 1 - u, score <= weight / (1 - u).
  */
 function rendezvousTop(pass: Pass, lists: readonly Int32Array[], want: number): number[] {
-  const { index, key1, key2, generation: minimum, epoch } = pass;
-  const { generation, idHash1, idHash2, weight } = index;
-  const { mark } = index.scratch;
+  const { index, key1, key2, generation: minimum, taken } = pass;
+  const { verified, idHash1, idHash2, weight } = index;
   const ranked: number[] = [];
   const scores: number[] = [];
   let threshold = 0;
   for (const list of lists) {
     for (let j = 0; j < list.length; j++) {
       const mirror = list[j]!;
-      if (generation[mirror]! < minimum || mark[mirror] === epoch) continue;
+      if (verified[mirror]! < minimum || taken[mirror] !== 0) continue;
       const unit = unitHash(key1, key2, idHash1[mirror]!, idHash2[mirror]!);
       const w = weight[mirror]!;
       if (threshold * (1 - unit) >= w) continue;
@@ -165,15 +171,6 @@ function wanted(pass: Pass, limit: number): number {
   return pass.picked.length === 0 ? limit : Math.min(MINIMUM_LIST, limit) - pass.picked.length;
 }
 
-function nextEpoch(index: SelectionIndex): number {
-  const { scratch } = index;
-  if (scratch.epoch === 0xffffffff) {
-    scratch.mark.fill(0);
-    scratch.epoch = 0;
-  }
-  return ++scratch.epoch;
-}
-
 function isPrivateVisible(mirror: Mirror, address: IpAddress | null, asn: number | null): boolean {
   if (asn !== null && (mirror.asns ?? []).includes(asn)) return true;
   if (address === null) return false;
@@ -185,13 +182,15 @@ function isPrivateVisible(mirror: Mirror, address: IpAddress | null, asn: number
 
 function exclusions(index: SelectionIndex, request: SelectionRequest, address: IpAddress | null): Selection["excluded"] {
   const excluded: Selection["excluded"] = [];
+  const bad = new Set(request.digest === undefined ? [] : index.badBlobs.get(request.digest) ?? []);
   for (const [i, mirror] of index.mirrors.entries()) {
     const fixed = index.staticExclusion[i];
     let reason: ExclusionReason | null = null;
     if (fixed === "disabled") reason = "disabled";
     else if (mirror.private && !isPrivateVisible(mirror, address, request.client.asn)) reason = "private";
     else if (fixed !== null && fixed !== undefined) reason = fixed;
-    else if (index.generation[i]! < request.generation) reason = "stale";
+    else if (index.verified[i]! < request.generation) reason = "stale";
+    else if (bad.has(i)) reason = "bad-blob";
     if (reason !== null) excluded.push({ id: mirror.id, reason });
   }
   return excluded;
@@ -226,25 +225,29 @@ function pickMirrors(pass: Pass, client: ClientLocation, address: IpAddress | nu
 
 /**
  * Orders the mirrors that can serve content of `generation` to this client
- * (docs/selection.md): only enabled, up, crawled mirrors at that generation or later;
+ * (docs/selection.md): only enabled mirrors in rotation, verified for that generation
+ * or later, and not excluded for the content's digest;
  * tiers netblock, ASN, country, continent, world (nearest first where
  * coordinates are known); weighted rendezvous within a tier on (client
  * network, repository), so one pull stays on one mirror (a weighted
  * consistent-hash ring for a geographic tier of `ringThreshold` mirrors or
  * more; docs/selection.md). The first tier with
  * a qualifying mirror lists up to `limit`, wider tiers fill up to five; the
- * origin comes last. Pure and deterministic for the same inputs.
+ * origin comes last. Deterministic for the same inputs; the only state it
+ * keeps is the isolate's index cache, keyed by `table.version` and
+ * `crawlVersion` (src/mirrors/selection-index.ts, `SelectionCache`).
  */
-export function selectMirrors(table: MirrorTable, crawl: CrawlState, request: SelectionRequest): Selection {
-  return selectFromIndex(selectionIndex(table, crawl), table.origin, request);
+export function selectMirrors(table: MirrorTable, crawl: CrawlState, request: SelectionRequest, crawlVersion: string | null = null): Selection {
+  return selectFromIndex(selectionIndex(table, crawl, crawlVersion), table.origin, request);
 }
 
-/** `selectMirrors` over an index already built, e.g. with a non-default ring threshold. */
+/** `selectMirrors` over an index already built, e.g. with a non-default ring threshold; reads the index, never writes it (rings aside, see `TableIndex.rings`). */
 export function selectFromIndex(index: SelectionIndex, origin: MirrorTable["origin"], request: SelectionRequest): Selection {
   const { client } = request;
   const address = client.ip === null ? null : parseIp(client.ip);
   const [key1, key2] = hashWords(`${clientNetwork(address)}\n${request.repository}`);
-  const pass: Pass = { index, generation: request.generation, key1, key2, epoch: nextEpoch(index), picked: [], tiers: [] };
+  const pass: Pass = { index, generation: request.generation, key1, key2, taken: new Uint8Array(index.mirrors.length), picked: [], tiers: [] };
+  if (request.digest !== undefined) for (const mirror of index.badBlobs.get(request.digest) ?? []) pass.taken[mirror] = 1;
   const limit = Math.max(0, Math.floor(request.limit));
 
   // Right after a publication no mirror has the new content yet: answer with the origin at once

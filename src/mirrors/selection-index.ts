@@ -1,6 +1,7 @@
 import { isCoordinate, unitVector } from "./geo";
 import { hashWords } from "./hash";
 import { ipv4Network, ipv6Network, parseCidr, type IpAddress } from "./ip";
+import { classifyMirror } from "./mirror-state";
 import { buildRing, ringScale, type Ring } from "./ring";
 import type { CrawlState, Mirror, MirrorTable } from "./types";
 
@@ -43,20 +44,27 @@ export interface TableIndex {
   /** Tiers at least this large are ordered on a consistent-hash ring instead of by scanning every member. */
   ringThreshold: number;
   ringScale: number;
+  /**
+   * The ring of each large tier's member list (one of this index's own
+   * arrays), built on first use by `ringFor`: the one thing selection adds
+   * to an index after it is built, and the same for every request.
+   */
   rings: WeakMap<Int32Array, Ring>;
-  /** Marks for the selection running now: mark[i] === epoch means "already listed". */
-  scratch: { mark: Uint32Array; epoch: number };
-  /** The joined index per crawl state seen with this table. */
-  withHealth: WeakMap<CrawlState, SelectionIndex>;
 }
 
 /** What selection derives from the crawl state: rebuilt each crawl, in one pass over the table. */
 export interface HealthColumns {
-  /** Per mirror: the crawled generation, or -Infinity when disabled, down or unchecked, so one comparison filters. */
-  generation: Float64Array;
+  /**
+   * Per mirror: the generation it is verified for (every blob path first
+   * seen up to it checked), or -Infinity when disabled, down or unchecked, so
+   * one comparison filters.
+   */
+  verified: Float64Array;
   staticExclusion: ReadonlyArray<StaticExclusion | null>;
-  /** The newest generation any usable mirror holds; content newer than this can only come from the origin. */
+  /** The newest generation any usable mirror is verified for; content newer than this can only come from the origin. */
   newestGeneration: number;
+  /** Digest -> mirrors excluded for it after a content error on a verified path: one lookup per request. */
+  badBlobs: ReadonlyMap<string, Int32Array>;
 }
 
 export type SelectionIndex = TableIndex & HealthColumns;
@@ -157,57 +165,70 @@ export function buildTableIndex(table: MirrorTable, options: { ringThreshold?: n
     ringThreshold: options.ringThreshold ?? DEFAULT_RING_THRESHOLD,
     ringScale: ringScale(weight),
     rings: new WeakMap(),
-    scratch: { mark: new Uint32Array(count), epoch: 0 },
-    withHealth: new WeakMap(),
   };
 }
 
 function staticExclusion(mirror: Mirror, crawl: CrawlState): StaticExclusion | null {
-  if (!mirror.enabled) return "disabled";
-  const health = crawl[mirror.id];
-  if (health === undefined || !(health.generation >= 0)) return "unchecked";
-  if (health.down) return "down";
-  return null;
+  const status = classifyMirror(mirror, crawl[mirror.id], null);
+  return status === "disabled" || status === "unchecked" || status === "down" ? status : null;
 }
 
-/** Reads each mirror's crawled generation and health into columns aligned with the table. */
+/** Reads each mirror's verified generation, health and bad blob paths into columns aligned with the table. */
 export function buildHealthColumns(mirrors: readonly Mirror[], crawl: CrawlState): HealthColumns {
-  const generation = new Float64Array(mirrors.length);
+  const verified = new Float64Array(mirrors.length);
   const exclusions: Array<StaticExclusion | null> = [];
+  const bad = new Map<string, number[]>();
   let newestGeneration = -Infinity;
   for (const [i, mirror] of mirrors.entries()) {
     const exclusion = staticExclusion(mirror, crawl);
     exclusions.push(exclusion);
-    generation[i] = exclusion === null ? crawl[mirror.id]!.generation : -Infinity;
-    newestGeneration = Math.max(newestGeneration, generation[i]!);
+    const health = crawl[mirror.id];
+    verified[i] = exclusion === null ? health!.verified : -Infinity;
+    newestGeneration = Math.max(newestGeneration, verified[i]!);
+    if (exclusion === null) for (const blob of health!.badBlobs ?? []) pushTo(bad, blob.digest, i);
   }
-  return { generation, staticExclusion: exclusions, newestGeneration };
+  return { verified, staticExclusion: exclusions, newestGeneration, badBlobs: frozenLists(bad) };
 }
 
-/** Joins a table index with the columns for one crawl state, building and keeping them on first use. */
+/** Joins a table index with the columns for one crawl state. */
 export function withHealth(tableIndex: TableIndex, crawl: CrawlState): SelectionIndex {
-  let index = tableIndex.withHealth.get(crawl);
-  if (index === undefined) {
-    index = { ...tableIndex, ...buildHealthColumns(tableIndex.mirrors, crawl) };
-    tableIndex.withHealth.set(crawl, index);
-  }
-  return index;
+  return { ...tableIndex, ...buildHealthColumns(tableIndex.mirrors, crawl) };
 }
-
-const tableIndexes = new WeakMap<MirrorTable, TableIndex>();
 
 /**
- * The index for this table and crawl state. The store hands out the same
- * objects while their KV versions are unchanged, so the table's index lives
- * as long as the table does, and a new crawl state only re-reads health.
+ * The indexes of the newest table and crawl state an isolate has seen, keyed
+ * by their KV versions (`mirrors` and `crawl:state` metadata), not by object
+ * identity: a table is re-indexed only when its version changes, health
+ * columns only when the table's or the crawl state's does. One slot each, so
+ * memory stays one table's worth. Tests create their own.
  */
-export function selectionIndex(table: MirrorTable, crawl: CrawlState): SelectionIndex {
-  let tableIndex = tableIndexes.get(table);
-  if (tableIndex === undefined) {
-    tableIndex = buildTableIndex(table);
-    tableIndexes.set(table, tableIndex);
+export class SelectionCache {
+  private table: { version: string; index: TableIndex } | null = null;
+  private joined: { table: string; crawl: string; index: SelectionIndex } | null = null;
+
+  /** The index for this table and crawl state; without a crawl version the health columns are built afresh. */
+  index(table: MirrorTable, crawl: CrawlState, crawlVersion: string | null = null): SelectionIndex {
+    if (this.table?.version !== table.version) this.table = { version: table.version, index: buildTableIndex(table) };
+    const tableIndex = this.table.index;
+    if (crawlVersion === null) return withHealth(tableIndex, crawl);
+    if (this.joined?.table !== table.version || this.joined.crawl !== crawlVersion) {
+      this.joined = { table: table.version, crawl: crawlVersion, index: withHealth(tableIndex, crawl) };
+    }
+    return this.joined.index;
   }
-  return withHealth(tableIndex, crawl);
+
+  /** Versions held now, for tests and the debug view. */
+  versions(): { table: string | null; crawl: string | null } {
+    return { table: this.table?.version ?? null, crawl: this.joined?.crawl ?? null };
+  }
+}
+
+/** The isolate's cache, shared by every request the isolate serves. */
+export const isolateSelectionCache = new SelectionCache();
+
+/** The index for this table and crawl state, through the isolate's cache. */
+export function selectionIndex(table: MirrorTable, crawl: CrawlState, crawlVersion: string | null = null): SelectionIndex {
+  return isolateSelectionCache.index(table, crawl, crawlVersion);
 }
 
 /** The ring for one tier's member list, built on first use. */

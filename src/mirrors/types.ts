@@ -32,23 +32,95 @@ export interface MirrorTable {
   mirrors: Mirror[];
 }
 
-/** Why one check of a mirror failed (docs/crawler.md, "What a check is"). */
-export type CrawlFailureReason = "timeout" | "network" | "http-status" | "bad-marker" | "size-mismatch";
+/**
+ * Why one check of a mirror failed (docs/crawler.md, "What a check is").
+ * `timeout`, `network`, `http-status` and `bad-marker` can come from the
+ * marker; every reason can come from a blob.
+ */
+export type CrawlFailureReason =
+  | "timeout"
+  | "network"
+  | "http-status"
+  | "bad-marker"
+  | "size-mismatch"
+  | "digest-mismatch"
+  | "content-encoding"
+  | "no-range"
+  | "redirect"
+  | "slow";
 
-/** What the crawler last learned about one mirror (KV key `crawl:state`, keyed by mirror id). */
-export interface MirrorHealth {
-  /** Generation read from the mirror's marker file; -1 before the first successful check. */
+/** A place in a publication's inventory, which is sorted by `(generation, digest)`. */
+export interface InventoryKey {
   generation: number;
+  digest: string;
+}
+
+/** A blob path that failed a content check on a mirror verified for it. */
+export interface BadBlob extends InventoryKey {
+  size: number;
+  /** RFC 3339 time of the failure that excluded it. */
+  since: string;
+}
+
+/** One failed request of a check: what was asked and why it failed. */
+export interface CheckFailure {
+  url: string;
+  reason: CrawlFailureReason;
+  /** Human-readable facts, e.g. `HTTP 404 for <url>`. */
+  detail: string;
+}
+
+/** One check of one mirror, as `/mirrors/<id>` lists it. */
+export interface CheckRecord {
+  /** RFC 3339 time of the check. */
+  at: string;
+  /** `pass`: everything checked passed; `fail`: the marker or a verified blob failed (counts toward down); `held`: only a blob not yet verified failed. */
+  outcome: "pass" | "fail" | "held";
+  /** Marker generation read, or null when the marker failed. */
+  announced: number | null;
+  verified: number;
+  /** Blob paths checked in this check. */
+  blobs: number;
+  failure: CheckFailure | null;
+}
+
+/** What the crawler last learned about one mirror (KV key `crawl:state`, keyed by mirror id; docs/crawler.md, "States"). */
+export interface MirrorHealth {
+  /** Generation of the mirror's marker at the last check that read it; -1 before one. */
+  announced: number;
+  /**
+   * The newest generation G for which every inventory entry first seen in G
+   * or earlier was checked on this mirror and passed; -1 before the first
+   * full pass. Selection serves content of generation g only when g <= verified.
+   */
+  verified: number;
   down: boolean;
+  /** Checks in a row that failed (outcome `fail`). */
   consecutiveFailures: number;
+  /** Checks in a row that passed, which a down mirror needs `passesBeforeUp` of. */
+  consecutivePasses: number;
+  /** Outcomes of the last `failureWindow` checks, oldest first: `P` passed or held, `F` failed. */
+  outcomes: string;
+  /** Cursor of the pass toward `announced`: entries up to `after` passed; null: start after `verified`. `done` counts them. */
+  pass: { after: InventoryKey | null; done: number };
+  /** Cursor of the rolling re-verification over entries up to `verified`; null: start from the first. */
+  reverify: InventoryKey | null;
+  /** Verified blob paths that failed a content check: selection excludes this mirror for them. */
+  badBlobs: BadBlob[];
+  /** Entries first seen in `verified` or earlier, and in `announced` or earlier, at the last check: for progress. */
+  progress: { verified: number; total: number };
   lastSuccess: string | null;
   lastFailure: string | null;
   lastFailureReason: CrawlFailureReason | null;
   /** Human-readable facts about the last failure, e.g. `HTTP 404 for the marker`. */
   lastFailureDetail?: string | null;
-  /** Milliseconds taken by the last check. */
+  /** The URL whose answer failed last. */
+  lastFailureUrl?: string | null;
+  /** Milliseconds taken by the last marker request. */
   responseTime: number | null;
   lastChecked: string | null;
+  /** The last few checks, newest last (`RECENT_CHECKS`). */
+  recent: CheckRecord[];
 }
 
 export type CrawlState = Record<string, MirrorHealth>;

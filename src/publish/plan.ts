@@ -1,7 +1,16 @@
 import { isDigest, type Digest } from "../oci/reference";
-import { keys } from "../store/keys";
 import type { Descriptor } from "../oci/descriptor";
-import type { BlobRecord, ManifestMetadata, Publication } from "../store/records";
+import { keys, PUBLISHED_PREFIXES } from "../store/keys";
+import {
+  INVENTORY_PAGE_SIZE,
+  type BlobRecord,
+  type InventoryEntry,
+  type InventorySummary,
+  type KvWrite,
+  type ManifestMetadata,
+  type Publication,
+  type PublicationWrites,
+} from "../store/records";
 import { PublishError } from "./errors";
 import { readInventory, type Inventory } from "./inventory";
 import { type LayoutSource } from "./layout";
@@ -9,28 +18,18 @@ import { LAYOUT_FILES } from "../oci/layout";
 import { encodeMarker } from "../oci/marker";
 
 export { PublishError, type PublishErrorCode } from "./errors";
+export type { KvWrite } from "../store/records";
 
-/** One KV entry to write. */
-export interface KvWrite {
-  key: string;
-  value: string | Uint8Array;
-  metadata?: Record<string, unknown>;
-}
-
-/** Everything one publication writes, in the order it must be written. */
-export interface PublicationPlan {
+/**
+ * Everything one publication writes, in the order it must be written
+ * (`applyPlan` in src/store/publication-store.ts writes it): content with the
+ * inventory pages, pointers, then deletions of the keys the namespace holds
+ * that this publication no longer writes.
+ */
+export interface PublicationPlan extends PublicationWrites {
   generation: number;
   /** RFC 3339 time of the publication. */
   published: string;
-  /** Blobs, manifests and referrers: written first. */
-  content: KvWrite[];
-  /** Tags, tag lists, catalog, `generation:<n>`, and `publication` last: written after all content. */
-  pointers: KvWrite[];
-  /**
-   * Keys the namespace holds that this publication no longer writes, deleted
-   * after `publication`: stale tags and tag lists first, then stale content.
-   */
-  deletions: { pointers: string[]; content: string[] };
   /** digest -> generation it first appeared in, for `frontdoor/first-seen.json`; only digests in the tree. */
   firstSeen: Record<string, number>;
   /** The bytes of `frontdoor/generation`, written into the tree after the KV writes succeed. */
@@ -54,22 +53,12 @@ export interface PlanOptions {
   /** RFC 3339 time of the publication. */
   published: string;
   /**
-   * The keys the namespace holds now under `PUBLISHED_PREFIXES` (see
-   * `listPublishedKeys`); those this publication does not write are deleted.
-   * Other keys are ignored.
+   * The keys the namespace holds now under `PUBLISHED_PREFIXES` (src/store/keys.ts,
+   * listed by `listPublishedKeys`); those this publication does not write are
+   * deleted. Other keys are ignored.
    */
   currentKeys: Iterable<string>;
 }
-
-/**
- * Key prefixes whose entries describe the tree (docs/kv-data-model.md): one
- * the tree no longer names is stale. `catalog` is rewritten whole; `generation:<n>`
- * records are history and stay.
- */
-export const PUBLISHED_PREFIXES = { pointers: ["tag:", "tags:"], content: ["manifest:", "blob:", "referrers:"] } as const;
-
-/** Blobs new in a generation that `generation:<n>` lists for the crawler to probe. */
-const SAMPLE_SIZE = 4;
 
 function byCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -146,6 +135,34 @@ function pointerWrites(inventory: Inventory, generationOf: (digest: Digest) => n
   return writes;
 }
 
+/**
+ * Every blob path of the tree (manifests and indexes, configs, layers) with
+ * its first-seen generation, sorted by `(generation, digest)`, in pages of at
+ * most `INVENTORY_PAGE_SIZE` under `inventory:<generation>:<page>`
+ * (docs/kv-data-model.md): the crawler verifies mirrors against it.
+ */
+function inventoryWrites(inventory: Inventory, generationOf: (digest: Digest) => number, generation: number): { writes: KvWrite[]; summary: InventorySummary } {
+  const entries: InventoryEntry[] = [];
+  for (const [digest, manifest] of inventory.manifests) entries.push({ digest, size: manifest.bytes.byteLength, generation: generationOf(digest) });
+  for (const [digest, size] of inventory.blobs) entries.push({ digest, size, generation: generationOf(digest) });
+  entries.sort((a, b) => a.generation - b.generation || byCodeUnits(a.digest, b.digest));
+  const writes: KvWrite[] = [];
+  const starts: InventorySummary["starts"] = [];
+  for (let start = 0; start < entries.length; start += INVENTORY_PAGE_SIZE) {
+    const page = entries.slice(start, start + INVENTORY_PAGE_SIZE);
+    starts.push({ generation: page[0]!.generation, digest: page[0]!.digest });
+    writes.push({ key: keys.inventoryPage(generation, writes.length), value: JSON.stringify(page) });
+  }
+  const bytes = entries.reduce((total, entry) => total + entry.size, 0);
+  const generations: InventorySummary["generations"] = [];
+  for (const entry of entries) {
+    const last = generations[generations.length - 1];
+    if (last?.generation === entry.generation) last.entries += 1;
+    else generations.push({ generation: entry.generation, entries: 1 });
+  }
+  return { writes, summary: { pages: writes.length, entries: entries.length, bytes, starts, generations } };
+}
+
 /** The current keys under `prefixes` that no write of this publication keeps, sorted. */
 function staleKeys(currentKeys: readonly string[], written: ReadonlySet<string>, prefixes: readonly string[]): string[] {
   return sorted(currentKeys.filter((key) => !written.has(key) && prefixes.some((prefix) => key.startsWith(prefix))));
@@ -157,7 +174,8 @@ function staleKeys(currentKeys: readonly string[], written: ReadonlySet<string>,
  * so a reader never sees a tag whose manifest is missing; then the deletions
  * of what the tree no longer holds, tags before the content they name.
  * Content keeps the generation `frontdoor/first-seen.json` gives it; new
- * content gets this one.
+ * content gets this one. Pure: it reads the tree and touches no KV
+ * (src/store/publication-store.ts lists and writes).
  */
 export async function planPublication(source: LayoutSource, options: PlanOptions): Promise<PublicationPlan> {
   const { generation, published } = options;
@@ -169,18 +187,15 @@ export async function planPublication(source: LayoutSource, options: PlanOptions
   const firstSeen: Record<string, number> = {};
   for (const digest of sorted([...inventory.manifests.keys(), ...inventory.blobs.keys()])) firstSeen[digest] = generationOf(digest);
 
-  const sample = sorted(inventory.blobs.keys())
-    .filter((digest) => generationOf(digest) === generation)
-    .slice(0, SAMPLE_SIZE)
-    .map((digest) => ({ digest, size: inventory.blobs.get(digest)! }));
-  const publication: Publication = { generation, published, sample };
+  const pages = inventoryWrites(inventory, generationOf, generation);
+  const publication: Publication = { generation, published, inventory: pages.summary };
 
   let tags = 0;
   for (const repository of inventory.repositories.values()) tags += repository.tags.size;
   let bytes = 0;
   for (const size of inventory.blobs.values()) bytes += size;
 
-  const content = contentWrites(inventory, generationOf);
+  const content = [...contentWrites(inventory, generationOf), ...pages.writes];
   const pointers = pointerWrites(inventory, generationOf, publication);
   const written = new Set([...content, ...pointers].map((write) => write.key));
   const currentKeys = [...options.currentKeys];
@@ -204,44 +219,4 @@ export async function planPublication(source: LayoutSource, options: PlanOptions
       bytes,
     },
   };
-}
-
-/**
- * Every key of the namespace under `PUBLISHED_PREFIXES`, following the list
- * cursor to the end: the `currentKeys` a plan compares the tree against.
- */
-export async function listPublishedKeys(kv: KVNamespace): Promise<string[]> {
-  const found: string[] = [];
-  for (const prefix of [...PUBLISHED_PREFIXES.pointers, ...PUBLISHED_PREFIXES.content]) {
-    let cursor: string | undefined;
-    do {
-      const page: KVNamespaceListResult<unknown, string> = await kv.list({ prefix, ...(cursor === undefined ? {} : { cursor }) });
-      for (const key of page.keys) found.push(key.name);
-      cursor = page.list_complete ? undefined : page.cursor;
-    } while (cursor !== undefined);
-  }
-  return found;
-}
-
-/** Content writes and deletions run this many at a time; pointers one by one, in order. */
-const CONCURRENCY = 16;
-
-function put(kv: KVNamespace, write: KvWrite): Promise<void> {
-  return kv.put(write.key, write.value, write.metadata === undefined ? {} : { metadata: write.metadata });
-}
-
-async function inBatches<T>(items: readonly T[], run: (item: T) => Promise<void>): Promise<void> {
-  for (let start = 0; start < items.length; start += CONCURRENCY) await Promise.all(items.slice(start, start + CONCURRENCY).map(run));
-}
-
-/**
- * Writes a plan to KV: all content, then the pointers in order, `publication`
- * last; then deletes stale tags and tag lists, and only then stale content.
- * A failure stops before any pointer is written when content fails.
- */
-export async function applyPlan(kv: KVNamespace, plan: PublicationPlan): Promise<void> {
-  await inBatches(plan.content, (write) => put(kv, write));
-  for (const write of plan.pointers) await put(kv, write);
-  await inBatches(plan.deletions.pointers, (key) => kv.delete(key));
-  await inBatches(plan.deletions.content, (key) => kv.delete(key));
 }

@@ -1,6 +1,6 @@
 import { html, raw } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
-import { MIRROR_STATUSES, type MirrorStatus, type PublicMirrorRow, type StatusReport } from "./status-report";
+import { MIRROR_STATUSES, type MirrorReport, type MirrorStatus, type PublicMirrorRow, type StatusReport } from "./status-report";
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
@@ -15,11 +15,11 @@ const CONTINENTS: Record<string, string> = {
 };
 
 const STATUS_HELP: Record<MirrorStatus, string> = {
-  up: "serves the newest publication",
-  stale: "behind: serves only content it already has",
+  up: "verified for the newest publication",
+  stale: "verified only for older content, which it serves",
   failing: "missed its last check, still in rotation",
-  down: "failed several checks in a row, out of rotation",
-  unchecked: "not yet checked successfully, out of rotation",
+  down: "failed too many recent checks, out of rotation until it passes several in a row",
+  unchecked: "not yet verified blob by blob, out of rotation",
   disabled: "switched off by the operator",
 };
 
@@ -90,17 +90,36 @@ function badge(status: MirrorStatus): Html {
   return html`<span class="badge badge-${status}" title="${STATUS_HELP[status]}">${status}</span>`;
 }
 
+function progress(row: PublicMirrorRow): string {
+  if (row.progress.total === 0) return "–";
+  return `${row.progress.verified} of ${row.progress.total}`;
+}
+
+function lastFailure(row: PublicMirrorRow, now: Date): Html | string {
+  const failure = row.lastFailure;
+  if (failure === null) return "–";
+  return html`${failure.reason} ${moment(failure.at, now)}${failure.url === null ? "" : html`<span class="reason">${failure.url}</span>`}${failure.detail === null ? "" : html`<span class="reason">${failure.detail}</span>`}`;
+}
+
+/** Path of a mirror's own page; ids are the operator's `[a-zA-Z0-9._-]` names, escaped anyway. */
+function mirrorPath(id: string): string {
+  return `/mirrors/${encodeURIComponent(id)}`;
+}
+
 function mirrorRow(row: PublicMirrorRow, now: Date): Html {
   return html`<tr data-mirror="${row.id}">
-<td><strong>${row.id}</strong><br><span class="url">${isWebUrl(row.baseUrl) ? html`<a href="${row.baseUrl}/">${row.baseUrl}</a>` : row.baseUrl}</span></td>
+<td><strong><a href="${mirrorPath(row.id)}">${row.id}</a></strong><br><span class="url">${isWebUrl(row.baseUrl) ? html`<a href="${row.baseUrl}/">${row.baseUrl}</a>` : row.baseUrl}</span></td>
 <td data-field="country">${row.country}</td>
 <td data-field="continent">${row.continent}</td>
 <td class="num" data-field="bandwidth">${row.bandwidth}</td>
 <td class="num" data-field="generation">${row.generation ?? "–"}</td>
+<td class="num" data-field="announced">${row.announced ?? "–"}</td>
+<td class="num" data-field="progress">${progress(row)}</td>
 <td class="num" data-field="lag">${row.lag === null ? "–" : row.lag === 0 ? "current" : `${row.lag} behind`}</td>
 <td data-field="last-check">${moment(row.lastChecked, now)}</td>
 <td class="num" data-field="response">${row.responseTime === null ? "–" : `${row.responseTime} ms`}</td>
 <td data-field="status">${badge(row.status)}${row.lastFailureReason !== null && row.status !== "up" && row.status !== "stale" ? html`<span class="reason">${row.lastFailureReason}</span>` : ""}</td>
+<td data-field="last-failure">${lastFailure(row, now)}</td>
 </tr>`;
 }
 
@@ -111,12 +130,12 @@ function mirrorTable(report: StatusReport, now: Date): Html {
   for (const row of report.mirrors) {
     if (row.continent !== continent) {
       continent = row.continent;
-      groups.push(html`<tr class="group"><th colspan="9">${continentName(continent)}</th></tr>`);
+      groups.push(html`<tr class="group"><th colspan="12">${continentName(continent)}</th></tr>`);
     }
     groups.push(mirrorRow(row, now));
   }
   return html`<div class="table-wrap"><table id="mirrors">
-<thead><tr><th>Mirror</th><th>Country</th><th>Continent</th><th class="num">Bandwidth</th><th class="num">Generation</th><th class="num">Lag</th><th>Last check</th><th class="num">Response</th><th>Status</th></tr></thead>
+<thead><tr><th>Mirror</th><th>Country</th><th>Continent</th><th class="num">Bandwidth</th><th class="num">Verified</th><th class="num">Announced</th><th class="num">Verified blobs</th><th class="num">Lag</th><th>Last check</th><th class="num">Response</th><th>Status</th><th>Last failure</th></tr></thead>
 <tbody>${groups}</tbody>
 </table></div>`;
 }
@@ -133,6 +152,60 @@ function continentTable(report: StatusReport): Html {
 </table></div>`;
 }
 
+function head(title: string): Html {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>
+<style>${raw(STYLE)}</style>
+</head>`;
+}
+
+/** One public mirror's page: its state, what it is excluded for, and its recent checks, newest first. */
+export function renderMirrorPage(report: MirrorReport): Html {
+  const now = new Date(report.generated);
+  const row = report.mirror;
+  return html`${head(`Mirror ${row.id}`)}
+<body>
+<main>
+<p><a href="/">All mirrors</a></p>
+<h1>Mirror ${row.id}</h1>
+<p class="muted">${row.baseUrl} · ${row.country}, ${continentName(row.continent)} · Also as <a href="${mirrorPath(row.id)}.json">JSON</a>.</p>
+<dl id="mirror">
+<dt>Status</dt><dd data-field="status">${badge(row.status)}</dd>
+<dt>Verified generation</dt><dd data-field="verified">${row.verified ?? "none yet"}</dd>
+<dt>Announced generation</dt><dd data-field="announced">${row.announced ?? "–"}</dd>
+<dt>Newest publication</dt><dd>${report.publication?.generation ?? "–"}</dd>
+<dt>Verified blobs</dt><dd data-field="progress">${progress(row)}</dd>
+<dt>Last check</dt><dd>${moment(row.lastChecked, now)}</dd>
+<dt>Last failure</dt><dd data-field="last-failure">${lastFailure(row, now)}</dd>
+</dl>
+<h2>Excluded blobs</h2>
+${
+  report.badBlobs.length === 0
+    ? html`<p class="muted">None: the mirror serves every blob it is verified for.</p>`
+    : html`<div class="table-wrap"><table id="bad-blobs"><thead><tr><th>Digest</th><th class="num">Generation</th><th>Since</th></tr></thead>
+<tbody>${report.badBlobs.map((blob) => html`<tr><td>${blob.digest}</td><td class="num">${blob.generation}</td><td>${moment(blob.since, now)}</td></tr>`)}</tbody></table></div>`
+}
+<h2>Recent checks</h2>
+${
+  report.recent.length === 0
+    ? html`<p class="muted">Not checked yet.</p>`
+    : html`<div class="table-wrap"><table id="checks"><thead><tr><th>When</th><th>Outcome</th><th class="num">Announced</th><th class="num">Verified</th><th class="num">Blobs checked</th><th>Failure</th></tr></thead>
+<tbody>${report.recent.map(
+        (check) => html`<tr data-outcome="${check.outcome}"><td>${moment(check.at, now)}</td><td>${check.outcome}</td><td class="num">${check.announced ?? "–"}</td><td class="num">${check.verified < 0 ? "–" : check.verified}</td><td class="num">${check.blobs}</td><td>${
+          check.failure === null ? "–" : html`${check.failure.reason}<span class="reason">${check.failure.url}</span><span class="reason">${check.failure.detail}</span>`
+        }</td></tr>`,
+      )}</tbody></table></div>`
+}
+<footer><p>A check reads the mirror's marker, then GETs blob paths from the publication's inventory: <code>fail</code> counts toward down, <code>held</code> only holds back verification of a newer generation.</p></footer>
+</main>
+</body>
+</html>`;
+}
+
 /**
  * The public mirror list: server-rendered HTML
  * without scripts, every value escaped by `hono/html`.
@@ -140,14 +213,7 @@ function continentTable(report: StatusReport): Html {
 export function renderStatusPage(report: StatusReport): Html {
   const now = new Date(report.generated);
   const publication = report.publication;
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Mirror status</title>
-<style>${raw(STYLE)}</style>
-</head>
+  return html`${head("Mirror status")}
 <body>
 <main>
 <h1>Mirror status</h1>
@@ -166,7 +232,7 @@ ${continentTable(report)}
 ${mirrorTable(report, now)}
 <footer>
 <dl>${MIRROR_STATUSES.map((status) => html`<dt>${badge(status)}</dt><dd>${STATUS_HELP[status]}</dd>`)}</dl>
-<p>Private mirrors serve only clients inside their own networks and are counted, not listed. Lag counts publications a mirror is behind; a mirror is only sent clients for content it already has.</p>
+<p>Private mirrors serve only clients inside their own networks and are counted, not listed. Verified is the newest generation for which every blob was checked on the mirror; announced is what its marker says. Lag counts publications a mirror's verified content is behind; a mirror is only sent clients for content it was verified for. Each mirror's page lists its recent checks.</p>
 </footer>
 </main>
 </body>

@@ -1,15 +1,17 @@
-import type { CrawlFailureReason, CrawlState, Mirror, MirrorHealth, MirrorTable } from "../mirrors/types";
+import { classifyMirror, IN_ROTATION, MIRROR_STATUSES, type MirrorStatus } from "../mirrors/mirror-state";
+import type { CheckRecord, CrawlFailureReason, CrawlState, Mirror, MirrorHealth, MirrorTable } from "../mirrors/types";
 import type { Publication } from "../store/records";
 
-/**
- * A public mirror's state as the status page shows it: `up` serves the newest
- * publication, `stale` only older content (its marker is behind), `failing`
- * missed a check but stays in rotation, `down` is out of rotation, `unchecked`
- * has never passed a check, `disabled` is switched off by the operator.
- */
-export type MirrorStatus = "up" | "stale" | "failing" | "down" | "unchecked" | "disabled";
+export { MIRROR_STATUSES, type MirrorStatus } from "../mirrors/mirror-state";
 
-export const MIRROR_STATUSES: readonly MirrorStatus[] = ["up", "stale", "failing", "down", "unchecked", "disabled"];
+/** The last failed request of a public mirror, for its admin to reproduce. */
+export interface LastFailure {
+  url: string | null;
+  reason: CrawlFailureReason;
+  detail: string | null;
+  /** RFC 3339 time. */
+  at: string;
+}
 
 /** One row of the public mirror list; fields are picked one by one, so nothing private slips in. */
 export interface PublicMirrorRow {
@@ -19,14 +21,32 @@ export interface PublicMirrorRow {
   continent: string;
   bandwidth: number;
   status: MirrorStatus;
-  /** Generation of the mirror's marker at its last passing check; null before one. */
+  /** The generation the mirror is verified for (selection serves it content up to there); null before its first full pass. */
   generation: number | null;
-  /** Publications the mirror is behind the newest; null when either is unknown. */
+  /** Same as `generation`, named as the crawler names it. */
+  verified: number | null;
+  /** Generation of the mirror's marker at its last check; null before one was read. */
+  announced: number | null;
+  /** Inventory entries verified on the mirror, of those first seen up to `announced`. */
+  progress: { verified: number; total: number };
+  /** Digests the mirror is excluded for after a content error. */
+  excludedBlobs: number;
+  /** Publications the mirror's verified content is behind the newest; null when either is unknown. */
   lag: number | null;
   lastChecked: string | null;
   lastSuccess: string | null;
   responseTime: number | null;
   lastFailureReason: CrawlFailureReason | null;
+  lastFailure: LastFailure | null;
+}
+
+/** One public mirror's page, `GET /mirrors/<id>`: its row and its recent checks, newest first. */
+export interface MirrorReport {
+  generated: string;
+  publication: { generation: number; published: string } | null;
+  mirror: PublicMirrorRow;
+  badBlobs: Array<{ digest: string; generation: number; since: string }>;
+  recent: CheckRecord[];
 }
 
 export interface GroupCount {
@@ -51,17 +71,6 @@ export interface StatusReport {
   };
 }
 
-function statusOf(mirror: Mirror, health: MirrorHealth | undefined, newest: number | null): MirrorStatus {
-  if (!mirror.enabled) return "disabled";
-  if (health === undefined || health.generation < 0) return health?.down ? "down" : "unchecked";
-  if (health.down) return "down";
-  if (health.consecutiveFailures > 0) return "failing";
-  if (newest !== null && health.generation < newest) return "stale";
-  return "up";
-}
-
-const IN_ROTATION: ReadonlySet<MirrorStatus> = new Set(["up", "stale", "failing"]);
-
 function compareRows(a: PublicMirrorRow, b: PublicMirrorRow): number {
   return a.continent.localeCompare(b.continent) || a.country.localeCompare(b.country) || a.id.localeCompare(b.id);
 }
@@ -74,34 +83,71 @@ function tally<K extends string>(groups: Map<K, GroupCount>, key: K, row: Public
   groups.set(key, group);
 }
 
+/** One public mirror's row; fields are picked one by one, so nothing private slips in. */
+function publicRow(mirror: Mirror, health: MirrorHealth | undefined, status: MirrorStatus, newest: number | null): PublicMirrorRow {
+  const verified = health !== undefined && health.verified >= 0 ? health.verified : null;
+  const announced = health !== undefined && health.announced >= 0 ? health.announced : null;
+  const reason = health?.lastFailureReason ?? null;
+  return {
+    id: mirror.id,
+    baseUrl: mirror.baseUrl,
+    country: mirror.country,
+    continent: mirror.continent,
+    bandwidth: mirror.bandwidth,
+    status,
+    generation: verified,
+    verified,
+    announced,
+    progress: { verified: health?.progress?.verified ?? 0, total: health?.progress?.total ?? 0 },
+    excludedBlobs: health?.badBlobs?.length ?? 0,
+    lag: verified !== null && newest !== null ? Math.max(0, newest - verified) : null,
+    lastChecked: health?.lastChecked ?? null,
+    lastSuccess: health?.lastSuccess ?? null,
+    responseTime: health?.responseTime ?? null,
+    lastFailureReason: reason,
+    lastFailure:
+      reason === null || health?.lastFailure == null
+        ? null
+        : { url: health.lastFailureUrl ?? null, reason, detail: health.lastFailureDetail ?? null, at: health.lastFailure },
+  };
+}
+
+function publicationSummary(publication: Publication | null): StatusReport["publication"] {
+  return publication === null ? null : { generation: publication.generation, published: publication.published };
+}
+
+/**
+ * One public mirror's report, or null for an id the table does not hold
+ * or a private mirror: those answer NOT_FOUND, as an unknown id does.
+ */
+export function buildMirrorReport(mirrors: ReadonlyMap<string, Mirror>, id: string, crawl: CrawlState, publication: Publication | null, now: Date): MirrorReport | null {
+  const mirror = mirrors.get(id);
+  if (mirror === undefined || mirror.private) return null;
+  const health = Object.hasOwn(crawl, id) ? crawl[id] : undefined;
+  const newest = publication?.generation ?? null;
+  return {
+    generated: now.toISOString(),
+    publication: publicationSummary(publication),
+    mirror: publicRow(mirror, health, classifyMirror(mirror, health, newest), newest),
+    badBlobs: (health?.badBlobs ?? []).map(({ digest, generation, since }) => ({ digest, generation, since })),
+    recent: [...(health?.recent ?? [])].reverse(),
+  };
+}
+
 /** Builds the public mirror list from the operator's table and the crawler's findings. */
 export function buildStatusReport(table: MirrorTable, crawl: CrawlState, publication: Publication | null, now: Date): StatusReport {
   const newest = publication?.generation ?? null;
   const rows: PublicMirrorRow[] = [];
   const privateCount = { mirrors: 0, up: 0 };
   for (const mirror of table.mirrors) {
-    const health = crawl[mirror.id];
-    const status = statusOf(mirror, health, newest);
+    const health = Object.hasOwn(crawl, mirror.id) ? crawl[mirror.id] : undefined;
+    const status = classifyMirror(mirror, health, newest);
     if (mirror.private) {
       privateCount.mirrors += 1;
       if (status === "up") privateCount.up += 1;
       continue;
     }
-    const generation = health !== undefined && health.generation >= 0 ? health.generation : null;
-    rows.push({
-      id: mirror.id,
-      baseUrl: mirror.baseUrl,
-      country: mirror.country,
-      continent: mirror.continent,
-      bandwidth: mirror.bandwidth,
-      status,
-      generation,
-      lag: generation !== null && newest !== null ? Math.max(0, newest - generation) : null,
-      lastChecked: health?.lastChecked ?? null,
-      lastSuccess: health?.lastSuccess ?? null,
-      responseTime: health?.responseTime ?? null,
-      lastFailureReason: health?.lastFailureReason ?? null,
-    });
+    rows.push(publicRow(mirror, health, status, newest));
   }
   rows.sort(compareRows);
 
@@ -115,7 +161,7 @@ export function buildStatusReport(table: MirrorTable, crawl: CrawlState, publica
   }
   return {
     generated: now.toISOString(),
-    publication: publication === null ? null : { generation: publication.generation, published: publication.published },
+    publication: publicationSummary(publication),
     mirrors: rows,
     private: privateCount,
     counts: {

@@ -32,14 +32,20 @@ export interface SelectOptions {
 
 /** Mirror selection for this request and `content` (docs/selection.md). */
 export async function selectFor(c: Context<AppEnv>, content: MirroredContent, options: SelectOptions = {}): Promise<Selection> {
-  const [table, crawl] = await (options.inputs ?? c.var.mirrors.selectionInputs());
-  return selectMirrors(table, crawl, {
-    client: options.client ?? clientLocation(c.req.raw, c.var.settings),
-    generation: content.generation,
-    repository: content.repository,
-    limit: c.var.settings.mirrorListCap,
-    explain: options.explain ?? false,
-  });
+  const [table, crawl, crawlVersion] = await (options.inputs ?? c.var.mirrors.selectionInputs());
+  return selectMirrors(
+    table,
+    crawl,
+    {
+      client: options.client ?? clientLocation(c.req.raw, c.var.settings),
+      generation: content.generation,
+      digest: content.digest,
+      repository: content.repository,
+      limit: c.var.settings.mirrorListCap,
+      explain: options.explain ?? false,
+    },
+    crawlVersion,
+  );
 }
 
 /**

@@ -1,8 +1,8 @@
 import type { CrawlState } from "../mirrors/types";
 import { crawlCursorEntry, crawlStateEntry, putEntry } from "./encode";
-import { keys } from "./keys";
+import { CRAWL_SUSPECT_PREFIX, keys } from "./keys";
 
-/** The crawler's own keys, `crawl:state` and `crawl:cursor`; the operator's `mirrors` is never written here. */
+/** The crawler's own keys, `crawl:state` and `crawl:cursor`, and the `crawl:suspect:` signals it reads; the operator's `mirrors` is never written here. */
 export class CrawlStore {
   constructor(private readonly kv: KVNamespace) {}
 
@@ -29,5 +29,21 @@ export class CrawlStore {
 
   async saveCursor(next: number): Promise<void> {
     await putEntry(this.kv, crawlCursorEntry(next));
+  }
+
+  /**
+   * Ids named by `crawl:suspect:<id>` keys (written by the blob route when
+   * clients keep coming back from a mirror), one list per run. Callers keep
+   * only ids of the loaded table.
+   */
+  async suspects(): Promise<string[]> {
+    const found: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page: KVNamespaceListResult<unknown, string> = await this.kv.list({ prefix: CRAWL_SUSPECT_PREFIX, ...(cursor === undefined ? {} : { cursor }) });
+      for (const key of page.keys) found.push(key.name.slice(CRAWL_SUSPECT_PREFIX.length));
+      cursor = page.list_complete ? undefined : page.cursor;
+    } while (cursor !== undefined);
+    return found;
   }
 }

@@ -17,4 +17,21 @@ export const keys = {
   mirrors: () => "mirrors",
   crawlState: () => "crawl:state",
   crawlCursor: () => "crawl:cursor",
+  /** One page (0, 1, ...) of publication `generation`'s blob inventory. */
+  inventoryPage: (generation: number, page: number) => `inventory:${generation}:${page}`,
+  /** Written by the blob route when clients keep coming back from a mirror; the id comes from the loaded table. */
+  crawlSuspect: (mirrorId: string) => `crawl:suspect:${mirrorId}`,
 } as const;
+
+/**
+ * Key prefixes whose entries describe the tree (docs/kv-data-model.md): one
+ * the newest publication no longer writes is stale and deleted after it.
+ * `catalog` is rewritten whole; `generation:<n>` records are history and stay.
+ */
+export const PUBLISHED_PREFIXES = {
+  pointers: ["tag:", "tags:"],
+  content: ["manifest:", "blob:", "referrers:", "inventory:"],
+} as const;
+
+/** Prefix of the retry signals `keys.crawlSuspect` writes, listed once per crawler run. */
+export const CRAWL_SUSPECT_PREFIX = "crawl:suspect:";

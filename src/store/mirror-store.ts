@@ -22,13 +22,20 @@ export class MirrorStore {
   }
 
   async crawlState(): Promise<CrawlState> {
-    return (await this.cache.read<CrawlState>(this.kv, keys.crawlState()))?.value ?? EMPTY_CRAWL;
+    return (await this.crawlSnapshot()).value;
   }
 
-  /** Both inputs of mirror selection, read together. */
-  selectionInputs(): Promise<SelectionInputs> {
-    return readTogether<SelectionInputs>([this.table(), this.crawlState()]);
+  /** The crawl state with its KV version ("none" when the crawler never ran), which selection's caches key on. */
+  async crawlSnapshot(): Promise<{ version: string; value: CrawlState }> {
+    return (await this.cache.read<CrawlState>(this.kv, keys.crawlState())) ?? { version: "none", value: EMPTY_CRAWL };
+  }
+
+  /** Both inputs of mirror selection, read together, and the crawl state's version. */
+  async selectionInputs(): Promise<SelectionInputs> {
+    const [table, crawl] = await readTogether([this.table(), this.crawlSnapshot()]);
+    return [table, crawl.value, crawl.version === "" ? null : crawl.version];
   }
 }
 
-export type SelectionInputs = [MirrorTable, CrawlState];
+/** The mirror table, the crawl state, and the crawl state's version (null when it has none). */
+export type SelectionInputs = [MirrorTable, CrawlState, string | null];

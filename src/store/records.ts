@@ -19,11 +19,53 @@ export interface BlobRecord {
   mediaType?: string;
 }
 
+/**
+ * One blob path a mirror must hold (`blobs/<alg>/<hex>`: manifests and
+ * indexes, configs, layers), with the generation it first appeared in.
+ */
+export interface InventoryEntry {
+  digest: Digest;
+  size: number;
+  generation: number;
+}
+
+/** Most entries in one `inventory:<g>:<page>` value. */
+export const INVENTORY_PAGE_SIZE = 1000;
+
+/** What `generation:<n>` says of its inventory pages. */
+export interface InventorySummary {
+  pages: number;
+  entries: number;
+  /** Total size of every entry. */
+  bytes: number;
+  /** The first entry's `(generation, digest)` of each page, so a reader fetches only the page a cursor falls in. */
+  starts: Array<{ generation: number; digest: Digest }>;
+  /** Entries per first-seen generation, oldest first. */
+  generations: Array<{ generation: number; entries: number }>;
+}
+
 /** Value of `publication` (the newest) and of `generation:<n>` (each one kept). */
 export interface Publication {
   generation: number;
   /** RFC 3339 time of the publication. */
   published: string;
-  /** A few blobs that first appeared in this generation, for the crawler to probe. */
-  sample: Array<{ digest: Digest; size: number }>;
+  /** The publication's inventory; absent in records written before inventories existed. */
+  inventory?: InventorySummary;
+}
+
+/** One KV entry to write. */
+export interface KvWrite {
+  key: string;
+  value: string | Uint8Array;
+  metadata?: Record<string, unknown>;
+}
+
+/** A publication's KV writes, in the order they must be written (src/publish/plan.ts builds them). */
+export interface PublicationWrites {
+  /** Blobs, manifests, referrers and inventory pages: written first. */
+  content: KvWrite[];
+  /** Tags, tag lists, catalog, `generation:<n>`, and `publication` last: written after all content. */
+  pointers: KvWrite[];
+  /** Keys deleted after `publication`: stale tags and tag lists first, then stale content. */
+  deletions: { pointers: string[]; content: string[] };
 }

@@ -13,6 +13,8 @@ import { DEMO_REPOSITORY, expectBlobsServedByStaticServers, frontDoorBlobRequest
 const NEAREST = "de-fra";
 /** The stack runs with the default `CRAWL_FAILURES_BEFORE_DOWN`: sweeps of failures before a mirror is out of rotation. */
 const FAILURES_BEFORE_DOWN = CRAWL_DEFAULTS.failuresBeforeDown;
+/** ... and the default `CRAWL_PASSES_BEFORE_UP`: passing sweeps in a row before a down mirror is back. */
+const PASSES_BEFORE_UP = CRAWL_DEFAULTS.passesBeforeUp;
 
 const context = useE2eStack();
 
@@ -84,12 +86,15 @@ describe("a stopped mirror", () => {
     for (const id of serversThatSentBlobs(context().stack)) expect(others).toContain(id);
   });
 
-  it("Should be back in rotation one sweep after it restarts", async () => {
+  it("Should stay down for one sweep fewer than the configured passes after it restarts, and be back after them", async () => {
     const { server } = mirrorServer(NEAREST);
     await server.stop();
     await crawlTimes(FAILURES_BEFORE_DOWN);
     await server.start();
+    await crawlTimes(PASSES_BEFORE_UP - 1);
+    expect(await statusOf(NEAREST)).toMatchObject({ status: "down" });
     await crawlTimes(1);
+    expect(await statusOf(NEAREST)).toMatchObject({ status: "up" });
     context().stack.clearLogs();
     await copyImage("demo/hello:latest");
     expect(serversThatSentBlobs(context().stack)).toEqual([NEAREST]);

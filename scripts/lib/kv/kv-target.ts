@@ -8,7 +8,7 @@ export interface KvTarget {
   readonly description: string;
   /** The newest publication the namespace holds, or null when it has none. */
   readPublication(): Promise<Publication | null>;
-  /** Every key the namespace holds under `PUBLISHED_PREFIXES` (src/publish/plan.ts). */
+  /** Every key the namespace holds under `PUBLISHED_PREFIXES` (src/store/keys.ts). */
   listPublishedKeys(): Promise<string[]>;
   /** Writes a plan: content, then pointers, `publication` last, then deletes stale pointers and then stale content. */
   applyPlan(plan: PublicationPlan): Promise<void>;

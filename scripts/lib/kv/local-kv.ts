@@ -1,8 +1,9 @@
 import { join, resolve } from "node:path";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import type { MirrorTable } from "../../../src/mirrors/types";
-import { applyPlan, listPublishedKeys, type PublicationPlan } from "../../../src/publish/plan";
+import type { PublicationPlan } from "../../../src/publish/plan";
 import { mirrorsEntry, putEntry } from "../../../src/store/encode";
+import { applyPlan, listPublishedKeys } from "../../../src/store/publication-store";
 import { keys } from "../../../src/store/keys";
 import type { Publication } from "../../../src/store/records";
 import type { KvTarget } from "./kv-target";

@@ -11,6 +11,17 @@ import { bundleWorker, type WorkerBundle } from "./worker-bundle";
 import { readWorkerConfig } from "../kv/wrangler-config";
 
 /** A local mirror as the generated mirrors TOML declares it. */
+/**
+ * Crawler settings of the local stack: the small local tree is verified
+ * whole, and re-verified whole, in every run (every 5 s), so a content error
+ * on a local mirror is found within one sweep (docs/crawler.md, "Locally").
+ */
+export const LOCAL_CRAWL_VARS: Readonly<Record<string, string>> = Object.freeze({
+  CRAWL_SUBREQUEST_LIMIT: "10000",
+  CRAWL_BLOB_CHECKS: "400",
+  CRAWL_HASH_BYTES: String(1024 * 1024 * 1024),
+});
+
 export interface MirrorSpec {
   id: string;
   country: string;
@@ -192,7 +203,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       persistDir: resourcePersistencePath(persistDir),
       port: options.port ?? 8787,
       client: options.client ?? DEFAULT_CLIENT_PLACE,
-      vars: options.vars,
+      vars: { ...LOCAL_CRAWL_VARS, ...options.vars },
       crawlIntervalMs: options.crawlIntervalMs ?? 5_000,
       onLog: (line) => {
         workerLog.push(line);

@@ -15,7 +15,7 @@ describe("pickBatch", () => {
 
 describe("effectiveBatchSize", () => {
   it("Should keep the default batch within the Free plan's 50 subrequests", () => {
-    expect(effectiveBatchSize(CRAWL_DEFAULTS) * (1 + CRAWL_DEFAULTS.sampleSize)).toBeLessThanOrEqual(50);
+    expect(effectiveBatchSize(CRAWL_DEFAULTS) * (1 + CRAWL_DEFAULTS.blobChecks)).toBeLessThanOrEqual(50);
   });
 
   it("Should let a Paid plan's limit allow the configured batch size", () => {

@@ -4,9 +4,9 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { keys } from "../../../src/store/keys";
 import { fakeMirror, servingGeneration } from "./farm";
 import { loadMirrorTable, mirror } from "../helpers/mirrors";
-import { crawlState, fakeDigest, publishGeneration, runCrawler } from "./world";
+import { crawlState, publishGeneration, runCrawler, testBlob } from "./world";
 
-const blob = { digest: fakeDigest("b7"), size: 77 };
+const blob = await testBlob("b7", 77);
 
 async function healthyMirrors(ids: string[]) {
   await publishGeneration(1, [blob]);
@@ -54,15 +54,15 @@ describe("batches and the cursor", () => {
     expect(await storedCursor()).toEqual({ next: 0 });
   });
 
-  it("Should shrink the batch so the marker and sample requests stay within the subrequest limit", async () => {
+  it("Should shrink the batch so the marker and blob requests stay within the subrequest limit", async () => {
     await loadMirrorTable(await healthyMirrors(["m1", "m2", "m3", "m4"]));
-    await runCrawler({ CRAWL_BATCH_SIZE: "4", CRAWL_SAMPLE_SIZE: "3", CRAWL_SUBREQUEST_LIMIT: "9" });
+    await runCrawler({ CRAWL_BATCH_SIZE: "4", CRAWL_BLOB_CHECKS: "3", CRAWL_SUBREQUEST_LIMIT: "9" });
     expect(Object.keys(await crawlState()).sort()).toEqual(["m1", "m2"]);
   });
 
   it("Should fail the invocation when one mirror's check alone exceeds the subrequest limit", async () => {
     await loadMirrorTable(await healthyMirrors(["m1"]));
-    await expect(runCrawler({ CRAWL_SAMPLE_SIZE: "3", CRAWL_SUBREQUEST_LIMIT: "3" })).rejects.toThrow(/CRAWL_SUBREQUEST_LIMIT/);
+    await expect(runCrawler({ CRAWL_BLOB_CHECKS: "3", CRAWL_SUBREQUEST_LIMIT: "3" })).rejects.toThrow(/CRAWL_SUBREQUEST_LIMIT/);
   });
 
   it("Should not check disabled mirrors", async () => {

@@ -1,11 +1,11 @@
 import { reset } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
-import { fakeMirror, markerBody, servingGeneration } from "./farm";
+import { fakeMirror, markerBody, requestsTo, servedBlobs, servingGeneration } from "./farm";
 import { loadMirrorTable, mirror } from "../helpers/mirrors";
-import { fakeDigest, healthOf, publishGeneration, runCrawler } from "./world";
+import { blobPathOf, healthOf, publishGeneration, runCrawler, testBlob } from "./world";
 
-const layer = { digest: fakeDigest("a1"), size: 1234 };
-const config = { digest: fakeDigest("c0"), size: 321 };
+const layer = await testBlob("a1", 1234);
+const config = await testBlob("c0", 321);
 
 describe("one check of one mirror", () => {
   beforeEach(() => reset());
@@ -15,7 +15,7 @@ describe("one check of one mirror", () => {
     await loadMirrorTable([mirror("good", { baseUrl: await fakeMirror(servingGeneration(1, [layer, config])) })]);
     await runCrawler();
     const health = await healthOf("good");
-    expect(health).toMatchObject({ generation: 1, down: false, consecutiveFailures: 0, lastFailure: null });
+    expect(health).toMatchObject({ announced: 1, verified: 1, down: false, consecutiveFailures: 0, lastFailure: null });
     expect(health?.lastSuccess).toBe(health?.lastChecked);
     expect(health?.responseTime).toBeGreaterThanOrEqual(0);
   });
@@ -24,7 +24,7 @@ describe("one check of one mirror", () => {
     await publishGeneration(1, [layer]);
     await loadMirrorTable([mirror("slow", { baseUrl: await fakeMirror({ marker: { body: markerBody(1), delayMs: 3000 } }) })]);
     await runCrawler({ CRAWL_TIMEOUT_MS: "200" });
-    expect(await healthOf("slow")).toMatchObject({ generation: -1, consecutiveFailures: 1, lastFailureReason: "timeout" });
+    expect(await healthOf("slow")).toMatchObject({ verified: -1, announced: -1, consecutiveFailures: 1, lastFailureReason: "timeout" });
   });
 
   it("Should record a bad marker when the marker is not JSON", async () => {
@@ -43,16 +43,16 @@ describe("one check of one mirror", () => {
   it("Should record a bad marker when the marker names generation 0", async () => {
     await loadMirrorTable([mirror("zero", { baseUrl: await fakeMirror({ marker: { body: markerBody(0) } }) })]);
     await runCrawler();
-    expect(await healthOf("zero")).toMatchObject({ generation: -1, consecutiveFailures: 1, lastFailureReason: "bad-marker" });
+    expect(await healthOf("zero")).toMatchObject({ verified: -1, announced: -1, consecutiveFailures: 1, lastFailureReason: "bad-marker" });
   });
 
   it("Should record a bad marker, not a pass, when the marker names a generation ahead of every publication", async () => {
     await publishGeneration(1, [layer]);
-    const ahead = { marker: { body: markerBody(999_999) }, blobs: { [layer.digest]: { contentLength: layer.size } } };
+    const ahead = servingGeneration(999_999, [layer]);
     await loadMirrorTable([mirror("ahead", { baseUrl: await fakeMirror(ahead) })]);
     await runCrawler();
     const health = await healthOf("ahead");
-    expect(health).toMatchObject({ generation: -1, consecutiveFailures: 1, lastFailureReason: "bad-marker" });
+    expect(health).toMatchObject({ verified: -1, announced: -1, consecutiveFailures: 1, lastFailureReason: "bad-marker" });
     expect(health?.lastFailureDetail).toContain("ahead of every publication");
   });
 
@@ -70,7 +70,7 @@ describe("one check of one mirror", () => {
     const chunked = { ...servingGeneration(1, [layer]), marker: { body: markerBody(1), chunked: "end" as const } };
     await loadMirrorTable([mirror("chunked", { baseUrl: await fakeMirror(chunked) })]);
     await runCrawler();
-    expect(await healthOf("chunked")).toMatchObject({ generation: 1, consecutiveFailures: 0 });
+    expect(await healthOf("chunked")).toMatchObject({ announced: 1, verified: 1, consecutiveFailures: 0 });
   });
 
   it("Should record the HTTP status when the marker is missing", async () => {
@@ -81,19 +81,24 @@ describe("one check of one mirror", () => {
     expect(health?.lastFailureDetail).toContain("404");
   });
 
-  it("Should record a size mismatch when a sampled blob's Content-Length differs from the published size", async () => {
+  it("Should record a size mismatch and verify nothing when a blob's Content-Length differs from the published size", async () => {
     await publishGeneration(1, [layer]);
-    const truncated = { marker: { body: markerBody(1) }, blobs: { [layer.digest]: { contentLength: layer.size - 1 } } };
+    const truncated = { marker: { body: markerBody(1) }, blobs: servedBlobs([layer], { contentLength: layer.size - 1 }) };
     await loadMirrorTable([mirror("truncated", { baseUrl: await fakeMirror(truncated) })]);
     await runCrawler();
-    expect(await healthOf("truncated")).toMatchObject({ generation: -1, consecutiveFailures: 1, lastFailureReason: "size-mismatch" });
+    const health = await healthOf("truncated");
+    expect(health).toMatchObject({ verified: -1, announced: 1, lastFailureReason: "size-mismatch" });
+    expect(health?.recent.at(-1)).toMatchObject({ outcome: "held", failure: { reason: "size-mismatch" } });
   });
 
-  it("Should record the HTTP status when a sampled blob is missing", async () => {
+  it("Should record the HTTP status and the URL when a blob is missing, and not verify the generation", async () => {
     await publishGeneration(1, [layer, config]);
-    await loadMirrorTable([mirror("partial", { baseUrl: await fakeMirror(servingGeneration(1, [layer])) })]);
+    const baseUrl = await fakeMirror(servingGeneration(1, [layer]));
+    await loadMirrorTable([mirror("partial", { baseUrl })]);
     await runCrawler();
-    expect(await healthOf("partial")).toMatchObject({ consecutiveFailures: 1, lastFailureReason: "http-status" });
+    const health = await healthOf("partial");
+    expect(health).toMatchObject({ verified: -1, announced: 1, lastFailureReason: "http-status" });
+    expect(health?.lastFailureUrl).toBe(`${baseUrl}${blobPathOf(config.digest)}`);
   });
 
   it("Should record a network failure when the mirror closes the connection", async () => {
@@ -102,11 +107,18 @@ describe("one check of one mirror", () => {
     expect(await healthOf("closed")).toMatchObject({ consecutiveFailures: 1, lastFailureReason: "network" });
   });
 
-  it("Should send a HEAD to no more blobs than the sample size", async () => {
-    const sample = [layer, config, { digest: fakeDigest("e5"), size: 5 }];
-    await publishGeneration(1, sample);
-    await loadMirrorTable([mirror("two-of-three", { baseUrl: await fakeMirror(servingGeneration(1, sample.slice(0, 2))) })]);
-    await runCrawler({ CRAWL_SAMPLE_SIZE: "2" });
-    expect(await healthOf("two-of-three")).toMatchObject({ generation: 1, consecutiveFailures: 0 });
+  it("Should GET no more blob paths per run than CRAWL_BLOB_CHECKS, never HEAD, and verify the generation once all were checked", async () => {
+    const blobs = [layer, config, await testBlob("e5", 5)];
+    await publishGeneration(1, blobs);
+    const baseUrl = await fakeMirror(servingGeneration(1, blobs));
+    await loadMirrorTable([mirror("paced", { baseUrl })]);
+    await runCrawler({ CRAWL_BLOB_CHECKS: "2" });
+    expect(await healthOf("paced")).toMatchObject({ announced: 1, verified: -1, progress: { verified: 2, total: 3 } });
+    const first = (await requestsTo(baseUrl)).filter((request) => request.path.startsWith("/blobs/"));
+    expect(first.map((request) => request.method)).toEqual(["GET", "GET"]);
+    await runCrawler({ CRAWL_BLOB_CHECKS: "2" });
+    expect(await healthOf("paced")).toMatchObject({ announced: 1, verified: 1, progress: { verified: 3, total: 3 } });
+    const checked = new Set((await requestsTo(baseUrl)).filter((request) => request.path.startsWith("/blobs/")).map((request) => request.path));
+    expect(checked).toEqual(new Set(blobs.map((blob) => blobPathOf(blob.digest))));
   });
 });

@@ -1,19 +1,32 @@
 import { reset } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { seedImage, type SeededImage } from "../helpers/seed";
-import { changeMirror, fakeMirror, servingGeneration } from "./farm";
+import { keys } from "../../../src/store/keys";
+import { changeMirror, fakeMirror, markerBody, servedBlobs, servingGeneration } from "./farm";
 import { loadMirrorTable, mirror } from "../helpers/mirrors";
-import { publishGeneration, runCrawler } from "./world";
+import { healthOf, publishGeneration, runCrawler, testBlob, type TestBlob } from "./world";
 
 const CLIENTS = 24;
 
+interface Published extends TestBlob {
+  repository: string;
+}
+
+/** A layer with real bytes, published in `repository` at `generation` (KV entry and inventory). */
+async function publishedLayer(repository: string, seed: string, generation: number): Promise<Published> {
+  const blob = await testBlob(seed, 4096);
+  await env.REGISTRY.put(keys.blob(repository, blob.digest), JSON.stringify({ size: blob.size, generation, mediaType: "application/vnd.oci.image.layer.v1.tar+gzip" }));
+  await env.REGISTRY.put(keys.tagList(repository), JSON.stringify(["v1"]));
+  await publishGeneration(generation, [blob]);
+  return { ...blob, repository };
+}
+
 /** The mirror each of many clients (distinct /24 networks) is redirected to for one blob. */
-async function redirectTargets(image: SeededImage): Promise<string[]> {
+async function redirectTargets(image: Published): Promise<string[]> {
   const targets: string[] = [];
   for (let client = 0; client < CLIENTS; client++) {
     const response = await exports.default.fetch(
-      new Request(`http://frontdoor.test/v2/${image.repository}/blobs/${image.layerDigest}`, {
+      new Request(`http://frontdoor.test/v2/${image.repository}/blobs/${image.digest}`, {
         redirect: "manual",
         headers: { "CF-Connecting-IP": `10.${client}.7.1` },
       }),
@@ -29,9 +42,8 @@ function servedBy(targets: string[], baseUrl: string): number {
 }
 
 async function twoMirrorsAtGeneration1() {
-  const image = await seedImage("crawl/selection", "v1", 1);
-  const sample = [{ digest: image.layerDigest, size: image.layerSize }];
-  await publishGeneration(1, sample);
+  const image = await publishedLayer("crawl/selection", "selection-layer", 1);
+  const sample: TestBlob[] = [image];
   const steady = await fakeMirror(servingGeneration(1, sample));
   const fragile = await fakeMirror(servingGeneration(1, sample));
   await loadMirrorTable([mirror("steady", { baseUrl: steady }), mirror("fragile", { baseUrl: fragile })]);
@@ -56,20 +68,32 @@ describe("blob redirects follow the crawl state", () => {
     expect(servedBy(targets, steady)).toBe(CLIENTS);
   });
 
-  it("Should redirect clients to a mirror again once it passes a check", async () => {
+  it("Should redirect clients to a down mirror again only once it passed the configured checks in a row", async () => {
     const { image, sample, fragile } = await twoMirrorsAtGeneration1();
+    const settings = { CRAWL_FAILURES_BEFORE_DOWN: "1", CRAWL_PASSES_BEFORE_UP: "2" };
     await changeMirror(fragile, { hangUp: true });
-    await runCrawler({ CRAWL_FAILURES_BEFORE_DOWN: "1" });
+    await runCrawler(settings);
     await changeMirror(fragile, servingGeneration(1, sample));
-    await runCrawler({ CRAWL_FAILURES_BEFORE_DOWN: "1" });
+    await runCrawler(settings);
+    expect(servedBy(await redirectTargets(image), fragile)).toBe(0);
+    await runCrawler(settings);
     expect(servedBy(await redirectTargets(image), fragile)).toBeGreaterThan(0);
+  });
+
+  it("Should redirect no client to a mirror for a blob that failed a content check there, at once", async () => {
+    const { image, sample, steady, fragile } = await twoMirrorsAtGeneration1();
+    await changeMirror(fragile, { marker: { body: markerBody(1) }, blobs: servedBlobs(sample, { corrupt: true }) });
+    await runCrawler();
+    expect(await healthOf("fragile")).toMatchObject({ down: false, badBlobs: [expect.objectContaining({ digest: image.digest })] });
+    const targets = await redirectTargets(image);
+    expect(servedBy(targets, fragile)).toBe(0);
+    expect(servedBy(targets, steady)).toBe(CLIENTS);
   });
 
   it("Should redirect no client to a mirror whose marker is behind the content's generation", async () => {
     const { sample, fragile, steady } = await twoMirrorsAtGeneration1();
-    const newer = await seedImage("crawl/newer", "v2", 2);
-    const newerSample = [{ digest: newer.layerDigest, size: newer.layerSize }];
-    await publishGeneration(2, newerSample);
+    const newer = await publishedLayer("crawl/newer", "newer-layer", 2);
+    const newerSample = [newer];
     await changeMirror(steady, servingGeneration(2, [...sample, ...newerSample]));
     await runCrawler();
     const targets = await redirectTargets(newer);
@@ -81,9 +105,8 @@ describe("blob redirects follow the crawl state", () => {
     const { sample, fragile, steady } = await twoMirrorsAtGeneration1();
     await changeMirror(fragile, servingGeneration(2, sample));
     await runCrawler();
-    const newer = await seedImage("crawl/newer", "v2", 2);
-    const newerSample = [{ digest: newer.layerDigest, size: newer.layerSize }];
-    await publishGeneration(2, newerSample);
+    const newer = await publishedLayer("crawl/newer", "newer-layer", 2);
+    const newerSample = [newer];
     await changeMirror(steady, servingGeneration(2, [...sample, ...newerSample]));
     await runCrawler();
     const targets = await redirectTargets(newer);
@@ -93,9 +116,8 @@ describe("blob redirects follow the crawl state", () => {
 
   it("Should still redirect older content to a mirror whose marker is behind", async () => {
     const { image, fragile, steady, sample } = await twoMirrorsAtGeneration1();
-    const newer = await seedImage("crawl/newer", "v2", 2);
-    const newerSample = [{ digest: newer.layerDigest, size: newer.layerSize }];
-    await publishGeneration(2, newerSample);
+    const newer = await publishedLayer("crawl/newer", "newer-layer", 2);
+    const newerSample = [newer];
     await changeMirror(steady, servingGeneration(2, [...sample, ...newerSample]));
     await runCrawler();
     expect(servedBy(await redirectTargets(image), fragile)).toBeGreaterThan(0);

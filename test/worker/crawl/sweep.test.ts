@@ -6,9 +6,9 @@ import { crawlOnce } from "../../../src/crawl/sweep";
 import { keys } from "../../../src/store/keys";
 import { loadMirrorTable, mirror } from "../helpers/mirrors";
 import { fakeMirror, servingGeneration } from "./farm";
-import { crawlState, fakeDigest, publishGeneration } from "./world";
+import { crawlState, publishGeneration, testBlob } from "./world";
 
-const blob = { digest: fakeDigest("d4"), size: 44 };
+const blob = await testBlob("d4", 44);
 
 /** The test namespace, recording the key of every read made through it. */
 function recordingReads(kv: KVNamespace, reads: string[]): KVNamespace {

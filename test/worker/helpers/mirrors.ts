@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import type { ClientLocation } from "../../../src/mirrors/select";
 import type { CrawlState, Mirror, MirrorHealth, MirrorTable } from "../../../src/mirrors/types";
 import { crawlStateEntry, mirrorsEntry, putEntry } from "../../../src/store/encode";
+import { UNCHECKED } from "../../../src/crawl/health";
 
 export const ORIGIN_URL = "https://origin.example.org/tree";
 
@@ -21,10 +22,12 @@ export function mirror(id: string, overrides: Partial<Mirror> = {}): Mirror {
   };
 }
 
-/** Health of a mirror that the crawler found current at `generation`. */
+/** Health of a mirror that the crawler verified, blob by blob, for `generation`, its marker naming the same. */
 export function healthy(generation: number, overrides: Partial<MirrorHealth> = {}): MirrorHealth {
   return {
-    generation,
+    ...UNCHECKED,
+    announced: generation,
+    verified: generation,
     down: false,
     consecutiveFailures: 0,
     lastSuccess: "2026-11-27T00:00:00Z",

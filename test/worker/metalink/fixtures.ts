@@ -44,8 +44,8 @@ export async function seedContent(): Promise<Seeded> {
   const extra = encoder.encode("a blob addressed by sha512");
   const sha512Digest = await computeDigest(extra, "sha512");
   await putEntry(kv, blobEntry(REPOSITORY, sha512Digest, { size: extra.length, generation: 2 }));
-  const first: Publication = { generation: 2, published: FIRST_PUBLISHED, sample: [] };
-  const newest: Publication = { generation: 3, published: NEWEST_PUBLISHED, sample: [] };
+  const first: Publication = { generation: 2, published: FIRST_PUBLISHED };
+  const newest: Publication = { generation: 3, published: NEWEST_PUBLISHED };
   for (const entry of [generationEntry(first), generationEntry(newest), publicationEntry(newest)]) await putEntry(kv, entry);
   return {
     manifestDigest: image.manifestDigest,

@@ -67,7 +67,7 @@ function visibleTo(m: Mirror, who: ClientLocation): boolean {
 
 function qualifies(m: Mirror, crawl: CrawlState, generation: number, who: ClientLocation): boolean {
   const state = crawl[m.id];
-  return m.enabled && state !== undefined && state.generation >= 0 && !state.down && state.generation >= generation && (!m.private || visibleTo(m, who));
+  return m.enabled && state !== undefined && state.verified >= 0 && !state.down && state.verified >= generation && (!m.private || visibleTo(m, who));
 }
 
 /**

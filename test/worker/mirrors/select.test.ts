@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { selectFromIndex, selectMirrors, type SelectionRequest } from "../../../src/mirrors/select";
-import { buildTableIndex, selectionIndex, withHealth } from "../../../src/mirrors/selection-index";
+import { buildTableIndex, SelectionCache, withHealth } from "../../../src/mirrors/selection-index";
 import type { CrawlState, Mirror, MirrorTable } from "../../../src/mirrors/types";
 import { client, crawledAt, healthy, mirror, ORIGIN_URL, table } from "../helpers/mirrors";
 
@@ -216,23 +216,40 @@ describe("selectMirrors determinism and stickiness", () => {
 });
 
 describe("selection index", () => {
-  it("Should reuse the index while the table and crawl state objects are unchanged", () => {
+  it("Should reuse the index while the table's and the crawl state's versions are unchanged, even for new objects", () => {
     const mirrors = [mirror("de")];
     const shared = table(mirrors);
+    const cache = new SelectionCache();
+    const first = cache.index(shared, crawledAt(mirrors, 1), "crawl-1");
+    expect(cache.index({ ...shared, mirrors: [...mirrors] }, crawledAt(mirrors, 1), "crawl-1")).toBe(first);
+    expect(cache.versions()).toEqual({ table: shared.version, crawl: "crawl-1" });
+  });
+
+  it("Should build new health columns for a new crawl state version", () => {
+    const mirrors = [mirror("de")];
+    const shared = table(mirrors);
+    const cache = new SelectionCache();
+    const first = cache.index(shared, crawledAt(mirrors, 1), "crawl-1");
+    const second = cache.index(shared, crawledAt(mirrors, 2), "crawl-2");
+    expect(first.verified).not.toBe(second.verified);
+    expect([...second.verified]).toEqual([2]);
+  });
+
+  it("Should build health columns afresh for a crawl state without a version", () => {
+    const mirrors = [mirror("de")];
+    const shared = table(mirrors);
+    const cache = new SelectionCache();
     const crawl = crawledAt(mirrors, 1);
-    expect(selectionIndex(shared, crawl)).toBe(selectionIndex(shared, crawl));
+    expect(cache.index(shared, crawl).verified).not.toBe(cache.index(shared, crawl).verified);
   });
 
-  it("Should build new health columns for a new crawl state", () => {
+  it("Should keep the table's tier indexes across crawl states and rebuild them for a new table version", () => {
     const mirrors = [mirror("de")];
     const shared = table(mirrors);
-    expect(selectionIndex(shared, crawledAt(mirrors, 1)).generation).not.toBe(selectionIndex(shared, crawledAt(mirrors, 1)).generation);
-  });
-
-  it("Should keep the table's tier indexes across crawl states", () => {
-    const mirrors = [mirror("de")];
-    const shared = table(mirrors);
-    expect(selectionIndex(shared, crawledAt(mirrors, 1)).byCountry).toBe(selectionIndex(shared, crawledAt(mirrors, 2)).byCountry);
+    const cache = new SelectionCache();
+    const byCountry = cache.index(shared, crawledAt(mirrors, 1), "a").byCountry;
+    expect(cache.index(shared, crawledAt(mirrors, 2), "b").byCountry).toBe(byCountry);
+    expect(cache.index(table(mirrors), crawledAt(mirrors, 2), "b").byCountry).not.toBe(byCountry);
   });
 
   it("Should reject a table with an invalid netblock, naming the mirror", () => {

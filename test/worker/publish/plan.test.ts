@@ -87,22 +87,28 @@ describe("planPublication of the demo image", () => {
     expect(pointers.slice(-2).map((write) => write.key)).toEqual([keys.generation(4), keys.publication()]);
   });
 
-  it("Should record the publication with a sample of blobs new in its generation", async () => {
+  it("Should record the publication with an inventory of every blob path, manifests included, first-seen generation and size", async () => {
     const layout = await demo();
-    const { root, manifests } = await demoParts(layout);
-    const publication = json(valueOf((await plan(layout, 5)).pointers, keys.publication()));
+    const { content, pointers } = await plan(layout, 5);
+    const publication = json(valueOf(pointers, keys.publication()));
     expect(publication.generation).toBe(5);
     expect(publication.published).toBe(PUBLISHED);
-    const manifestDigests = new Set<string>([root, ...manifests].map((d) => d.digest));
-    const known = new Map(
+    const files = new Map(
       layout
         .files()
         .filter(([path]) => path.startsWith("blobs/"))
-        .map(([path, content]) => [path.replace("blobs/sha256/", "sha256:"), content.byteLength] as const)
-        .filter(([digest]) => !manifestDigests.has(digest)),
+        .map(([path, bytes]) => [path.replace("blobs/sha256/", "sha256:"), bytes.byteLength] as const),
     );
-    expect(publication.sample.length).toBeGreaterThan(0);
-    for (const entry of publication.sample) expect(known.get(entry.digest)).toBe(entry.size);
+    const entries = json(valueOf(content, keys.inventoryPage(5, 0)));
+    expect(new Map(entries.map((entry: { digest: string; size: number }) => [entry.digest, entry.size]))).toEqual(files);
+    for (const entry of entries) expect(entry.generation).toBe(5);
+    expect(publication.inventory).toEqual({
+      pages: 1,
+      entries: files.size,
+      bytes: [...files.values()].reduce((a, b) => a + b, 0),
+      starts: [{ generation: 5, digest: entries[0].digest }],
+      generations: [{ generation: 5, entries: files.size }],
+    });
   });
 
   it("Should write the marker as JSON with the generation and the publication time", async () => {
@@ -141,11 +147,27 @@ describe("planPublication across generations", () => {
     expect(firstSeen[layers[1]!.digest]).toBe(2);
   });
 
-  it("Should sample only blobs new in this generation", async () => {
+  it("Should sort the inventory by first-seen generation, then digest", async () => {
     const layout = await demo();
     layout.writeFile(LAYOUT_FILES.firstSeen, JSON.stringify((await plan(layout, 1)).firstSeen));
-    const publication = json(valueOf((await plan(layout, 2)).pointers, keys.publication()));
-    expect(publication.sample).toEqual([]);
+    const changed = await demo({ message: "second" });
+    for (const [path, bytes] of changed.files()) if (path !== LAYOUT_FILES.firstSeen) layout.writeFile(path, bytes);
+    const { content } = await plan(layout, 2);
+    const entries: Array<{ digest: string; generation: number }> = json(valueOf(content, keys.inventoryPage(2, 0)));
+    expect(new Set(entries.map((entry) => entry.generation))).toEqual(new Set([1, 2]));
+    const order = (a: { digest: string; generation: number }, b: { digest: string; generation: number }) =>
+      a.generation - b.generation || (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0);
+    expect(entries).toEqual([...entries].sort(order));
+  });
+
+  it("Should list the content of earlier generations in the inventory of a publication that adds nothing", async () => {
+    const layout = await demo();
+    layout.writeFile(LAYOUT_FILES.firstSeen, JSON.stringify((await plan(layout, 1)).firstSeen));
+    const { content, pointers } = await plan(layout, 2);
+    const entries: Array<{ generation: number }> = json(valueOf(content, keys.inventoryPage(2, 0)));
+    expect(entries.length).toBeGreaterThan(0);
+    expect(entries.every((entry) => entry.generation === 1)).toBe(true);
+    expect(json(valueOf(pointers, keys.publication())).inventory.entries).toBe(entries.length);
   });
 
   it("Should drop first-seen entries of content no longer in the tree", async () => {
@@ -366,11 +388,11 @@ describe("planPublication's deletions", () => {
     });
   });
 
-  it("Should not delete a key this publication writes", async () => {
+  it("Should not delete a key this publication writes, only the previous publication's inventory pages", async () => {
     const layout = await demo();
     const first = await plan(layout, 1);
     const written = [...first.content, ...first.pointers].map((write) => write.key);
-    expect((await plan(layout, 2, written)).deletions).toEqual({ pointers: [], content: [] });
+    expect((await plan(layout, 2, written)).deletions).toEqual({ pointers: [], content: [keys.inventoryPage(1, 0)] });
   });
 
   it("Should leave keys outside the published prefixes alone", async () => {

@@ -26,7 +26,7 @@ const CRAWL: CrawlState = {
 
 async function seedWorld(mirrors: Mirror[] = MIRRORS, crawl: CrawlState = CRAWL): Promise<void> {
   await seedMirrors({ origin: null, mirrors }, crawl);
-  await putEntry(env.REGISTRY, publicationEntry({ generation: 3, published: "2026-11-27T11:00:00.000Z", sample: [] }));
+  await putEntry(env.REGISTRY, publicationEntry({ generation: 3, published: "2026-11-27T11:00:00.000Z" }));
 }
 
 async function statusJson(): Promise<StatusReport> {
