@@ -17,4 +17,7 @@ export const keys = {
   mirrors: () => "mirrors",
   crawlState: () => "crawl:state",
   crawlCursor: () => "crawl:cursor",
+  /** A mirror that clients keep coming back from (written by the blob route, read by the crawler); `id` comes from the loaded table. */
+  crawlSuspect: (id: string) => `crawl:suspect:${id}`,
+  crawlSuspectPrefix: () => "crawl:suspect:",
 } as const;

@@ -1,0 +1,13 @@
+import { SUSPECT_TTL_SECONDS, type SuspectReport } from "../mirrors/retry-signal";
+import { keys } from "./keys";
+
+/** Writes the blob route's retry signal, `crawl:suspect:<mirror id>`; the crawler lists the prefix and checks those mirrors first. */
+export class SuspectStore {
+  constructor(private readonly kv: KVNamespace) {}
+
+  /** One report, gone after SUSPECT_TTL_SECONDS; `report.mirror` is an id from the loaded table, never from the client. */
+  async report(report: SuspectReport): Promise<void> {
+    const value = JSON.stringify({ since: report.since, retries: report.retries });
+    await this.kv.put(keys.crawlSuspect(report.mirror), value, { expirationTtl: SUSPECT_TTL_SECONDS });
+  }
+}
