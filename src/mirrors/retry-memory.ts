@@ -16,12 +16,12 @@ export const RESUME_WINDOW_MS = 30 * 60 * 1000;
 export const RETRY_MEMORY_ENTRIES = 4096;
 /** Longest wait for the location's shared copy of a memory entry; past it, the isolate's own copy decides. */
 export const SHARED_READ_DEADLINE_MS = 50;
-/** Most mirror ids one entry keeps: a walk never needs more than the ranked list, which the mirror list cap bounds. */
-export const MAX_GIVEN = 32;
+/** Most mirror ids one entry keeps: more than a ranked list holds under any sensible mirror list cap. */
+export const MAX_GIVEN = 64;
 
 /** What the edge remembers of one client and one digest. */
 export interface AskHistory {
-  /** Ids of the entries of the ranked list this client was sent to, oldest first, in the current walk. */
+  /** Ids of the entries of the ranked list this client was sent to, each once, the one given longest ago first. */
   given: readonly string[];
   /** When the latest ask came, in milliseconds since the epoch. */
   at: number;
@@ -55,22 +55,25 @@ export function isLive(history: AskHistory | null, ask: Ask): history is AskHist
  * - A come-back (a repeated ask, or a resume with `Range` past byte 0): the first
  *   entry this client has not been given for this digest, so the origin comes last;
  *   a resume is thereby never sent to the mirror that cut it off.
- * - When every entry was given, the walk starts over from the best, still never the
- *   entry given last while another exists: the origin serves one ask of a walk, not
- *   every ask of a busy network from then on.
+ * - When every entry was given, the one given longest ago, which is the best right
+ *   after the origin: never the entry given last while another exists, and the
+ *   origin serves one ask of each round, not every ask of a busy network from then on.
  */
 export function chooseTarget(ranked: readonly string[], history: AskHistory | null, ask: Ask): Target {
   if (ranked.length === 0) throw new Error("chooseTarget needs at least one ranked entry");
   if (!isLive(history, ask)) return { index: 0, previous: null, history: { given: [ranked[0]!], at: ask.now } };
-  const previous = history.given[history.given.length - 1]!;
-  const given = new Set(history.given);
-  const fresh = ranked.findIndex((id) => !given.has(id));
-  if (fresh >= 0) {
-    return { index: fresh, previous, history: { given: [...history.given, ranked[fresh]!].slice(-MAX_GIVEN), at: ask.now } };
+  const { given } = history;
+  let index = ranked.findIndex((id) => !given.includes(id));
+  if (index < 0) {
+    index = 0;
+    for (let i = 1; i < ranked.length; i++) if (given.indexOf(ranked[i]!) < given.indexOf(ranked[index]!)) index = i;
   }
-  const other = ranked.findIndex((id) => id !== previous);
-  const index = other >= 0 ? other : 0;
-  return { index, previous, history: { given: [ranked[index]!], at: ask.now } };
+  const picked = ranked[index]!;
+  return {
+    index,
+    previous: given[given.length - 1]!,
+    history: { given: [...given.filter((id) => id !== picked), picked].slice(-MAX_GIVEN), at: ask.now },
+  };
 }
 
 /** Whom a memory entry is about: a hash of the client (network and program) and a validated digest. */

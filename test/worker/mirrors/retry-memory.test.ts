@@ -46,19 +46,25 @@ describe("chooseTarget", () => {
     expect([RANKED[resume.index], resume.previous]).toEqual(["second", "near"]);
   });
 
-  it("Should walk repeated asks down the list to the origin, then start over from the best", () => {
-    expect(walk(RANKED, 6)).toEqual(["near", "second", "third", "origin", "near", "second"]);
+  it("Should walk repeated asks down the list to the origin, then round again from the best", () => {
+    expect(walk(RANKED, 9)).toEqual(["near", "second", "third", "origin", "near", "second", "third", "origin", "near"]);
   });
 
-  it("Should start over with the second entry when the best was given last", () => {
-    const history = { given: ["second", "third", "origin", "near"], at: T0 };
-    expect(RANKED[chooseTarget(RANKED, history, { now: T0 + 1, resume: true }).index]).toBe("second");
+  it("Should send a come-back after every entry was given to the one given longest ago", () => {
+    const history = { given: ["third", "origin", "near", "second"], at: T0 };
+    const target = chooseTarget(RANKED, history, { now: T0 + 1, resume: true });
+    expect([RANKED[target.index], target.history.given]).toEqual(["third", ["origin", "near", "second", "third"]]);
   });
 
   it("Should skip entries already given when the ranked list changed between asks", () => {
     const history = { given: ["near", "gone"], at: T0 };
     const target = chooseTarget(["second", "near", "origin"], history, { now: T0 + 1, resume: false });
     expect([target.index, target.history.given]).toEqual([0, ["near", "gone", "second"]]);
+  });
+
+  it("Should send a come-back to a mirror that joined the list before any it already got", () => {
+    const history = { given: ["near", "origin"], at: T0 };
+    expect(chooseTarget(["near", "joined", "origin"], history, { now: T0 + 1, resume: false }).index).toBe(1);
   });
 
   it("Should keep answering the only entry when there is one", () => {
@@ -182,7 +188,7 @@ describe("askCacheUrl", () => {
 });
 
 describe("parseAskHistory", () => {
-  it.each([null, 1, { given: [], at: T0 }, { given: ["a"], at: "now" }, { given: [1], at: T0 }, { given: Array(33).fill("a"), at: T0 }])(
+  it.each([null, 1, { given: [], at: T0 }, { given: ["a"], at: "now" }, { given: [1], at: T0 }, { given: Array(65).fill("a"), at: T0 }])(
     "Should refuse %j",
     (value) => {
       expect(parseAskHistory(value)).toBeNull();
