@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { settingsFrom } from "./config";
 import type { AppEnv } from "./env";
 import { errorResponse, RegistryError } from "./errors";
+import { createFailover, type Failover } from "./mirrors/failover";
 import { API_VERSION, API_VERSION_HEADER } from "./http/headers";
 import { requestLog } from "./http/request-log";
 import { base } from "./routes/base";
@@ -24,7 +25,8 @@ function toRegistryError(error: unknown): RegistryError {
   return new RegistryError("UNKNOWN");
 }
 
-export function buildApp(): Hono<AppEnv> {
+/** The app; `failover` is the isolate's retry memory, created here once unless a test passes its own. */
+export function buildApp(failover: Failover = createFailover()): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.use(requestLog());
@@ -32,6 +34,7 @@ export function buildApp(): Hono<AppEnv> {
     c.set("settings", settingsFrom(c.env));
     c.set("registry", new RegistryStore(c.env.REGISTRY));
     c.set("mirrors", new MirrorStore(c.env.REGISTRY));
+    c.set("failover", failover);
     await next();
   });
 

@@ -6,6 +6,8 @@ export interface Settings {
   mirrorListCap: number;
   /** Dev-only default client location (`DEV_CLIENT_LOCATION`); null in production, where no override applies. */
   devClient: ClientOverride | null;
+  /** Whether blob GETs walk the client's ranked list on retries (`RETRY_MEMORY`, "on" unless "off"; docs/selection.md). */
+  retryMemory: boolean;
 }
 
 const DEFAULT_MIRROR_LIST_CAP = 10;
@@ -19,6 +21,13 @@ export function parsePositiveInteger(name: string, value: string | undefined, fa
   return number;
 }
 
+/** Reads an optional "on"/"off" switch; anything else fails loudly. */
+export function parseSwitch(name: string, value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value === "") return fallback;
+  if (value === "on" || value === "off") return value === "on";
+  throw new Error(`${name} must be "on" or "off", got ${JSON.stringify(value)}`);
+}
+
 /** Parses the worker's variables once per environment object; an invalid value fails every request loudly. */
 export function settingsFrom(env: Env): Settings {
   let settings = parsed.get(env);
@@ -30,6 +39,7 @@ export function settingsFrom(env: Env): Settings {
       production: env.FRONTDOOR_ENV !== "development",
       mirrorListCap: parsePositiveInteger("MIRROR_LIST_CAP", env.MIRROR_LIST_CAP, DEFAULT_MIRROR_LIST_CAP),
       devClient: env.FRONTDOOR_ENV === "development" ? parseDevClient(env.DEV_CLIENT_LOCATION) : null,
+      retryMemory: parseSwitch("RETRY_MEMORY", env.RETRY_MEMORY, true),
     };
     parsed.set(env, settings);
   }
