@@ -9,7 +9,9 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: { FRONTDOOR_ENV: "development" } },
+            // The module's worker keeps one retry memory for the whole file, so tests that ask for the same blob again
+            // would see failover; the failover tests (test/worker/routes/blob-retries.test.ts) switch it on for their own apps.
+            miniflare: { bindings: { FRONTDOOR_ENV: "development", RETRY_MEMORY: "off" } },
           }),
         ],
         test: { name: "worker", include: ["test/worker/**/*.test.ts"], globalSetup: ["test/worker/crawl/mirror-farm.setup.ts"] },

@@ -38,8 +38,11 @@ interface Ask {
   digest?: Digest;
 }
 
+/** The worker's bindings with retry memory as deployed: on (the worker project switches it off for every other file). */
+const ON: Env = { ...env, RETRY_MEMORY: undefined };
+
 /** One front door with its own failover state, as one isolate has; each answer is returned after its `waitUntil` work. */
-function frontDoor(failover: Failover, bindings: Env = env) {
+function frontDoor(failover: Failover, bindings: Env = ON) {
   const app = buildApp(failover);
   return async ({ ip = "192.0.2.10", agent = "containerd/1.6.20", headers = {}, method = "GET", digest = DIGEST }: Ask = {}): Promise<Response> => {
     const request = new Request(`${FRONTDOOR}/v2/${REPOSITORY}/blobs/${digest}`, {
@@ -91,7 +94,7 @@ afterEach(() => vi.restoreAllMocks());
 describe("blob GETs that come back", () => {
   it("Should answer a first ask exactly as selection ranks it, Location and Link headers alike", async () => {
     const withMemory = await frontDoor(createFailover({ clock }))();
-    const without = await frontDoor(createFailover({ clock }), { ...env, RETRY_MEMORY: "off" })();
+    const without = await frontDoor(createFailover({ clock }), { ...ON, RETRY_MEMORY: "off" })();
     expect(withMemory.status).toBe(307);
     expect([withMemory.headers.get("Location"), withMemory.headers.get("Link")]).toEqual([without.headers.get("Location"), without.headers.get("Link")]);
     expect(duplicates(withMemory)).toHaveLength(3);
@@ -197,16 +200,25 @@ describe("blob GETs that come back", () => {
     expect(target(await ask())).toBe(ranked[1]);
   });
 
+  it("Should switch retry memory on when RETRY_MEMORY is unset, and on with \"on\"", async () => {
+    const ranked = await rankedList();
+    for (const value of [undefined, "on"]) {
+      const ask = frontDoor(createFailover({ clock }), { ...env, RETRY_MEMORY: value });
+      const agent = `podman/${value ?? "unset"}`;
+      expect([target(await ask({ agent })), target(await ask({ agent }))]).toEqual([ranked[0], ranked[1]]);
+    }
+  });
+
   it("Should send every ask to the best mirror when RETRY_MEMORY is off", async () => {
     const ranked = await rankedList();
-    const ask = frontDoor(createFailover({ clock }), { ...env, RETRY_MEMORY: "off" });
+    const ask = frontDoor(createFailover({ clock }), { ...ON, RETRY_MEMORY: "off" });
     const targets = [];
     for (let n = 0; n < 3; n++) targets.push(target(await ask({ headers: { Range: "bytes=10-" } })));
     expect(targets).toEqual([ranked[0], ranked[0], ranked[0]]);
   });
 
   it("Should fail loudly on a RETRY_MEMORY that is neither on nor off", async () => {
-    const response = await frontDoor(createFailover({ clock }), { ...env, RETRY_MEMORY: "maybe" })();
+    const response = await frontDoor(createFailover({ clock }), { ...ON, RETRY_MEMORY: "maybe" })();
     expect(response.status).toBe(500);
   });
 });
@@ -233,7 +245,7 @@ describe("the retry signal", () => {
   it("Should write crawl:suspect for the mirror clients keep coming back from once, however many retries", async () => {
     const ranked = await rankedList();
     const { kv, puts } = countingKv();
-    const ask = frontDoor(createFailover({ clock, signal: new RetrySignal() }), { ...env, REGISTRY: kv });
+    const ask = frontDoor(createFailover({ clock, signal: new RetrySignal() }), { ...ON, REGISTRY: kv });
     for (let client = 0; client < 50; client++) {
       const agent = `containerd/1.6.${client}`;
       await ask({ agent });
@@ -250,7 +262,7 @@ describe("the retry signal", () => {
 
   it("Should count neither first asks nor come-backs from the origin", async () => {
     const { kv, puts } = countingKv();
-    const ask = frontDoor(createFailover({ clock, signal: new RetrySignal(1) }), { ...env, REGISTRY: kv });
+    const ask = frontDoor(createFailover({ clock, signal: new RetrySignal(1) }), { ...ON, REGISTRY: kv });
     for (let client = 0; client < 20; client++) await ask({ ip: `203.0.${client}.9` });
     expect(puts.size).toBe(0);
     for (let n = 0; n < 5; n++) await ask();
