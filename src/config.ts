@@ -6,9 +6,15 @@ export interface Settings {
   mirrorListCap: number;
   /** Dev-only default client location (`DEV_CLIENT_LOCATION`); null in production, where no override applies. */
   devClient: ClientOverride | null;
-  /** Whether blob GETs walk the client's ranked list on retries (`RETRY_MEMORY`, "on" unless "off"; docs/selection.md). */
-  retryMemory: boolean;
+  /**
+   * Whether blob GETs walk the client's ranked list on retries (`RETRY_MEMORY`; docs/selection.md): "on" (the
+   * default) remembers in the isolate and the location's Workers Cache, "isolate" in the isolate only, "off" not at all.
+   */
+  retryMemory: RetryMemoryMode;
 }
+
+export type RetryMemoryMode = "on" | "isolate" | "off";
+const RETRY_MEMORY_MODES: ReadonlySet<string> = new Set<RetryMemoryMode>(["on", "isolate", "off"]);
 
 const DEFAULT_MIRROR_LIST_CAP = 10;
 const parsed = new WeakMap<Env, Settings>();
@@ -21,11 +27,11 @@ export function parsePositiveInteger(name: string, value: string | undefined, fa
   return number;
 }
 
-/** Reads an optional "on"/"off" switch; anything else fails loudly. */
-export function parseSwitch(name: string, value: string | undefined, fallback: boolean): boolean {
-  if (value === undefined || value === "") return fallback;
-  if (value === "on" || value === "off") return value === "on";
-  throw new Error(`${name} must be "on" or "off", got ${JSON.stringify(value)}`);
+/** Reads `RETRY_MEMORY`: "on" when unset; a value outside the three modes fails loudly. */
+export function parseRetryMemory(value: string | undefined): RetryMemoryMode {
+  if (value === undefined || value === "") return "on";
+  if (RETRY_MEMORY_MODES.has(value)) return value as RetryMemoryMode;
+  throw new Error(`RETRY_MEMORY must be "on", "isolate" or "off", got ${JSON.stringify(value)}`);
 }
 
 /** Parses the worker's variables once per environment object; an invalid value fails every request loudly. */
@@ -39,7 +45,7 @@ export function settingsFrom(env: Env): Settings {
       production: env.FRONTDOOR_ENV !== "development",
       mirrorListCap: parsePositiveInteger("MIRROR_LIST_CAP", env.MIRROR_LIST_CAP, DEFAULT_MIRROR_LIST_CAP),
       devClient: env.FRONTDOOR_ENV === "development" ? parseDevClient(env.DEV_CLIENT_LOCATION) : null,
-      retryMemory: parseSwitch("RETRY_MEMORY", env.RETRY_MEMORY, true),
+      retryMemory: parseRetryMemory(env.RETRY_MEMORY),
     };
     parsed.set(env, settings);
   }

@@ -12,7 +12,7 @@ export interface Env {
   MIRROR_LIST_CAP?: string;
   /** Development only: JSON default for the client's location, e.g. `{"country":"DE","continent":"EU"}`; ignored in production. */
   DEV_CLIENT_LOCATION?: string;
-  /** "on" (the default) or "off": whether blob GETs remember what each client was given and walk its ranked list on retries. */
+  /** "on" (the default), "isolate" or "off": where blob GETs remember what each client was given, to walk its ranked list on retries. */
   RETRY_MEMORY?: string;
   /** Crawler settings, all positive integers; docs/crawler.md gives their defaults. */
   CRAWL_BATCH_SIZE?: string;

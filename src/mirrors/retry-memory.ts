@@ -133,10 +133,13 @@ export class RetryMemory {
     return this.local.capacity;
   }
 
-  /** The newest known history of `key`, or null. Never rejects: a failing shared store counts as a miss. */
-  async recall(key: AskKey, late: (work: Promise<unknown>) => void = () => undefined): Promise<AskHistory | null> {
+  /**
+   * The newest known history of `key`, or null; with `useShared` false, the isolate's copy only.
+   * Never rejects: a failing shared store counts as a miss.
+   */
+  async recall(key: AskKey, late: (work: Promise<unknown>) => void = () => undefined, useShared = true): Promise<AskHistory | null> {
     const local = this.local.get(localKey(key)) ?? null;
-    if (this.shared === null) return local;
+    if (this.shared === null || !useShared) return local;
     const read = this.shared.read(key).catch((error: unknown) => {
       console.error(JSON.stringify({ retryMemory: "shared read failed", error: String(error) }));
       return null;
@@ -154,10 +157,10 @@ export class RetryMemory {
     return newer(local, shared);
   }
 
-  /** Keeps `history` in the isolate at once; the returned promise is the shared write, for `waitUntil`. It never rejects. */
-  remember(key: AskKey, history: AskHistory): Promise<void> {
+  /** Keeps `history` in the isolate at once; the returned promise is the shared write (unless `useShared` is false), for `waitUntil`. It never rejects. */
+  remember(key: AskKey, history: AskHistory, useShared = true): Promise<void> {
     this.local.set(localKey(key), history);
-    if (this.shared === null) return Promise.resolve();
+    if (this.shared === null || !useShared) return Promise.resolve();
     return this.shared.write(key, history, Math.ceil(RESUME_WINDOW_MS / 1000)).catch((error: unknown) => {
       console.error(JSON.stringify({ retryMemory: "shared write failed", error: String(error) }));
     });

@@ -15,6 +15,8 @@ const MAX_AGENT = 256;
 export interface RecalledAsks {
   key: AskKey;
   history: AskHistory | null;
+  /** Whether the location's shared memory takes part (`RETRY_MEMORY=on`), or the isolate's alone. */
+  shared: boolean;
 }
 
 /** Hands `work` to the runtime to finish after the response; outside a request context (an app called directly) it just runs. */
@@ -50,12 +52,14 @@ async function clientHash(c: Context<AppEnv>): Promise<string | null> {
  * Never rejects.
  */
 export async function recallAsks(c: Context<AppEnv>, digest: Digest): Promise<RecalledAsks | null> {
-  if (!c.var.settings.retryMemory) return null;
+  const mode = c.var.settings.retryMemory;
+  if (mode === "off") return null;
   const client = await clientHash(c);
   if (client === null) return null;
   const key: AskKey = { client, digest, origin: new URL(c.req.url).origin };
-  const history = await c.var.failover.memory.recall(key, (late) => afterResponse(c, late));
-  return { key, history };
+  const shared = mode === "on";
+  const history = await c.var.failover.memory.recall(key, (late) => afterResponse(c, late), shared);
+  return { key, history, shared };
 }
 
 /**
@@ -76,7 +80,7 @@ export function orderForAsk(
   const resume = (rangeFirstByte(c.req.header("Range"), size) ?? 0) > 0;
   const ids = chosen.map((mirror) => mirror.id);
   const target = chooseTarget(ids, recalled.history, { now, resume });
-  afterResponse(c, memory.remember(recalled.key, target.history));
+  afterResponse(c, memory.remember(recalled.key, target.history, recalled.shared));
   const previous = chosen.find((mirror) => mirror.id === target.previous && mirror.tier !== "origin");
   const report = previous === undefined ? null : signal.comeBack(previous.id, now);
   if (report !== null) {

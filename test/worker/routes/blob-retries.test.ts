@@ -217,7 +217,16 @@ describe("blob GETs that come back", () => {
     expect(targets).toEqual([ranked[0], ranked[0], ranked[0]]);
   });
 
-  it("Should fail loudly on a RETRY_MEMORY that is neither on nor off", async () => {
+  it("Should keep memory in the isolate alone when RETRY_MEMORY is isolate", async () => {
+    const ranked = await rankedList();
+    const isolate = { ...ON, RETRY_MEMORY: "isolate" };
+    const first = frontDoor(createFailover({ clock }), isolate);
+    const second = frontDoor(createFailover({ clock }), isolate);
+    expect([target(await first()), target(await first())]).toEqual([ranked[0], ranked[1]]);
+    expect(target(await second())).toBe(ranked[0]);
+  });
+
+  it("Should fail loudly on a RETRY_MEMORY that is not a mode", async () => {
     const response = await frontDoor(createFailover({ clock }), { ...ON, RETRY_MEMORY: "maybe" })();
     expect(response.status).toBe(500);
   });
