@@ -35,8 +35,9 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
-              bindings: { FRONTDOOR_ENV: "development" },
-              // Worker tests reach only loopback; every test starts from an empty KV (setupFiles).
+              bindings: { FRONTDOOR_ENV: "development", RETRY_MEMORY: "off" },
+              // Worker tests reach only loopback; the module's worker keeps one retry memory per file, so it is off
+              // there and on in the failover tests' own apps (test/worker/routes/blob-retries.test.ts); every test starts from an empty KV (setupFiles).
               outboundService: { node: loopbackOnly },
             },
           }),

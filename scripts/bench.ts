@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: selection time per request for 10 to 10,000 mirrors, and
- * index build time, over random but realistic mirror tables and clients.
+ * index build time, over random but realistic mirror tables and clients; then
+ * blob-redirect throughput of the bundled worker, and its ratio with retry memory on and off.
  * Loops are bounded in count and in time. Not a test: it prints a table.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -184,8 +185,15 @@ const WORKER_MAX_MS = 60_000;
 const REPOSITORY = "library/bench";
 const DIGEST = `sha256:${"5e".repeat(32)}` as const;
 
-/** Blob redirects per second through the bundled worker on workerd, with `size` mirrors in KV. */
-async function workerThroughput({ script, config }: WorkerBundle, storage: string, size: number): Promise<{ perSecond: number; redirects: number }> {
+interface Throughput {
+  perSecond: number;
+  redirects: number;
+  /** Redirects that sent a client elsewhere than its first one: retry memory at work. */
+  moved: number;
+}
+
+/** Blob redirects per second through the bundled worker on workerd, with `size` mirrors in KV and `vars` on top of the configured ones. */
+async function workerThroughput({ script, config }: WorkerBundle, storage: string, size: number, vars: Record<string, string> = {}): Promise<Throughput> {
   const random = randomSource(size + 7);
   const { table, crawl } = randomTable(size, random);
   const mf = new Miniflare(
@@ -198,9 +206,9 @@ async function workerThroughput({ script, config }: WorkerBundle, storage: strin
       scriptPath: script,
       compatibilityDate: config.compatibilityDate,
       compatibilityFlags: config.compatibilityFlags,
-      bindings: { ...config.vars, FRONTDOOR_ENV: "production" },
+      bindings: { ...config.vars, FRONTDOOR_ENV: "production", ...vars },
       kvNamespaces: { REGISTRY: `bench-${size}` },
-      resourcePersistencePath: join(storage, String(size)),
+      resourcePersistencePath: join(storage, `${size}-${crypto.randomUUID()}`),
       handleStructuredLogs: () => undefined,
     }),
   );
@@ -210,6 +218,8 @@ async function workerThroughput({ script, config }: WorkerBundle, storage: strin
       await putEntry(kv, entry);
     }
     const clients = Array.from({ length: 512 }, () => randomClient(table, random).client);
+    const firstTarget = new Map<number, string>();
+    let moved = 0;
     const send = async (i: number) => {
       const who = clients[i % clients.length]!;
       const response = await mf.dispatchFetch(`http://frontdoor.test/v2/${REPOSITORY}/blobs/${DIGEST}`, {
@@ -218,6 +228,10 @@ async function workerThroughput({ script, config }: WorkerBundle, storage: strin
         cf: Object.fromEntries(Object.entries({ country: who.country, continent: who.continent, asn: who.asn, latitude: who.latitude?.toString(), longitude: who.longitude?.toString() }).filter(([, value]) => value != null)),
       });
       await response.arrayBuffer();
+      const location = response.headers.get("Location") ?? "";
+      const first = firstTarget.get(i % clients.length);
+      if (first === undefined) firstTarget.set(i % clients.length, location);
+      else if (first !== location) moved++;
       return response.status === 307;
     };
     for (let i = 0; i < 50; i++) await send(i);
@@ -230,7 +244,7 @@ async function workerThroughput({ script, config }: WorkerBundle, storage: strin
       }
     });
     await Promise.all(workers);
-    return { perSecond: (next * 1000) / (performance.now() - started), redirects };
+    return { perSecond: (next * 1000) / (performance.now() - started), redirects, moved };
   } finally {
     await mf.dispose();
   }
@@ -240,16 +254,39 @@ async function measureWorkers(): Promise<void> {
   const outdir = mkdtempSync(join(tmpdir(), "frontdoor-bench-"));
   try {
     const bundle = await bundleWorker(PROJECT_DIR, join(outdir, "bundle"));
-    const rows: Array<[number, { perSecond: number; redirects: number }]> = [];
+    const rows: Array<[number, Throughput]> = [];
     for (const size of [10, 10_000]) rows.push([size, await workerThroughput(bundle, join(outdir, "storage"), size)]);
     console.log(`\nBundled worker on workerd (Miniflare), ${WORKER_REQUESTS} blob GETs, ${WORKER_CONCURRENCY} in flight, FRONTDOOR_ENV=production:\n`);
     console.log("| mirrors | redirects/s | 307 answers |");
     console.log("|---|---|---|");
     for (const [size, { perSecond, redirects }] of rows) console.log(`| ${size.toLocaleString("en-US")} | ${perSecond.toFixed(0)} | ${redirects} |`);
     console.log(`\nthroughput, 10,000 vs 10 mirrors: ${(rows[1]![1].perSecond / rows[0]![1].perSecond).toFixed(2)}x`);
+    await measureRetryMemory(bundle, join(outdir, "storage"));
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
+}
+
+/** Rounds of off/on, alternated so that load from other work on the machine falls on both alike. */
+const RETRY_MEMORY_ROUNDS = 2;
+
+/**
+ * Blob-redirect throughput with retry memory on, as a ratio of it off (`RETRY_MEMORY`), at 10 mirrors.
+ * 512 clients ask for one blob about six times each, so most asks are come-backs that read and write the memory.
+ */
+async function measureRetryMemory(bundle: WorkerBundle, storage: string): Promise<void> {
+  const modes = ["off", "isolate", "on"] as const;
+  const runs = new Map<(typeof modes)[number], Throughput[]>(modes.map((mode) => [mode, []]));
+  for (let round = 0; round < RETRY_MEMORY_ROUNDS; round++) {
+    for (const mode of modes) runs.get(mode)!.push(await workerThroughput(bundle, storage, 10, { RETRY_MEMORY: mode }));
+  }
+  const mean = (mode: (typeof modes)[number]) => runs.get(mode)!.reduce((sum, run) => sum + run.perSecond, 0) / RETRY_MEMORY_ROUNDS;
+  const moved = (mode: (typeof modes)[number]) => runs.get(mode)!.reduce((sum, run) => sum + run.moved, 0);
+  console.log(`\nRetry memory, 10 mirrors, ${RETRY_MEMORY_ROUNDS} rounds of ${WORKER_REQUESTS} blob GETs per mode, 512 clients asking about 6 times each:\n`);
+  console.log("| RETRY_MEMORY | redirects/s | sent elsewhere than the client's first target |");
+  console.log("|---|---|---|");
+  for (const mode of modes) console.log(`| ${mode} | ${mean(mode).toFixed(0)} | ${moved(mode)} |`);
+  console.log(`\nblob-redirect throughput, retry memory on vs off: ${(mean("on") / mean("off")).toFixed(2)}x (isolate only vs off: ${(mean("isolate") / mean("off")).toFixed(2)}x)`);
 }
 
 const header = ["mirrors", "µs/selection (mix)", "located", "netblock", "ipv6", "no location", "table index ms", "health columns ms", "ring build ms (tiers)"];

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "./env";
 import { errorResponse, RegistryError } from "./errors";
+import type { Failover } from "./mirrors/failover";
 import { API_VERSION, API_VERSION_HEADER } from "./http/headers";
 import { requestLog, type LogSink } from "./http/request-log";
 import { securityHeaders } from "./http/security-headers";
@@ -28,11 +29,14 @@ export interface AppOptions {
   root?: CompositionRoot;
   /** Where the request log goes; `console.log` by default. */
   log?: LogSink;
+  /** The retry memory: the root's, shared by every app of the isolate, unless a test passes its own. */
+  failover?: Failover;
 }
 
 export function buildApp(options: AppOptions = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const root = options.root ?? new CompositionRoot();
+  const failover = options.failover ?? root.failover;
 
   app.use(requestLog(options.log));
   app.use(securityHeaders());
@@ -41,6 +45,7 @@ export function buildApp(options: AppOptions = {}): Hono<AppEnv> {
     c.set("settings", settings);
     c.set("registry", registry);
     c.set("mirrors", mirrors);
+    c.set("failover", failover);
     await next();
   });
 

@@ -7,7 +7,15 @@ export interface Settings {
   mirrorListCap: number;
   /** Dev-only default client location (`DEV_CLIENT_LOCATION`); null in production, where no override applies. */
   devClient: ClientOverride | null;
+  /**
+   * Whether blob GETs walk the client's ranked list on retries (`RETRY_MEMORY`; docs/selection.md): "on" (the
+   * default) remembers in the isolate and the location's Workers Cache, "isolate" in the isolate only, "off" not at all.
+   */
+  retryMemory: RetryMemoryMode;
 }
+
+export type RetryMemoryMode = "on" | "isolate" | "off";
+const RETRY_MEMORY_MODES: ReadonlySet<string> = new Set<RetryMemoryMode>(["on", "isolate", "off"]);
 
 /** Defaults of the worker's variables, used when wrangler.toml leaves one unset (README.md and docs/crawler.md describe them). */
 export const DEFAULT_MIRROR_LIST_CAP = 10;
@@ -33,6 +41,13 @@ export function parsePositiveInteger(name: string, value: string | undefined, fa
   return number;
 }
 
+/** Reads `RETRY_MEMORY`: "on" when unset; a value outside the three modes fails loudly. */
+export function parseRetryMemory(value: string | undefined): RetryMemoryMode {
+  if (value === undefined || value === "") return "on";
+  if (RETRY_MEMORY_MODES.has(value)) return value as RetryMemoryMode;
+  throw new Error(`RETRY_MEMORY must be "on", "isolate" or "off", got ${JSON.stringify(value)}`);
+}
+
 /**
  * Parses the request handlers' variables; an invalid value fails loudly.
  * The composition root (src/services.ts) calls it once per environment object.
@@ -45,5 +60,6 @@ export function settingsFrom(env: Env): Settings {
     production: env.FRONTDOOR_ENV !== "development",
     mirrorListCap: parsePositiveInteger("MIRROR_LIST_CAP", env.MIRROR_LIST_CAP, DEFAULT_MIRROR_LIST_CAP),
     devClient: env.FRONTDOOR_ENV === "development" ? parseDevClient(env.DEV_CLIENT_LOCATION) : null,
+    retryMemory: parseRetryMemory(env.RETRY_MEMORY),
   };
 }

@@ -1,6 +1,7 @@
 import type { MirrorStore } from "./store/mirror-store";
 import type { RegistryStore } from "./store/registry-store";
 import type { Settings } from "./config";
+import type { Failover } from "./mirrors/failover";
 
 /** Bindings and variables declared in wrangler.toml. */
 export interface Env {
@@ -11,6 +12,8 @@ export interface Env {
   MIRROR_LIST_CAP?: string;
   /** Development only: JSON default for the client's location, e.g. `{"country":"DE","continent":"EU"}`; ignored in production. */
   DEV_CLIENT_LOCATION?: string;
+  /** "on" (the default), "isolate" or "off": where blob GETs remember what each client was given, to walk its ranked list on retries. */
+  RETRY_MEMORY?: string;
   /** Crawler settings, all positive integers; docs/crawler.md gives their defaults. */
   CRAWL_BATCH_SIZE?: string;
   CRAWL_SUBREQUEST_LIMIT?: string;
@@ -29,6 +32,8 @@ export interface Variables {
   settings: Settings;
   registry: RegistryStore;
   mirrors: MirrorStore;
+  /** The isolate's retry memory and retry signal, created once with the app. */
+  failover: Failover;
   /** Facts for the request's log line. */
   logDigest?: string;
   logMirror?: string;

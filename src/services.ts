@@ -4,6 +4,7 @@ import type { Env } from "./env";
 import { MirrorStore } from "./store/mirror-store";
 import { RegistryStore } from "./store/registry-store";
 import { VersionedCache } from "./store/versioned-cache";
+import { createFailover, type Failover } from "./mirrors/failover";
 
 /** What the request handlers work with, built from the bindings and variables. */
 export interface Services {
@@ -23,7 +24,11 @@ export class CompositionRoot {
   private readonly services = new WeakMap<Env, Services>();
   private readonly crawlSettings = new WeakMap<Env, CrawlSettings>();
 
-  constructor(readonly cache: VersionedCache = new VersionedCache()) {}
+  constructor(
+    readonly cache: VersionedCache = new VersionedCache(),
+    /** The isolate's retry memory and retry signal (docs/selection.md, "Retries and resumes"). */
+    readonly failover: Failover = createFailover(),
+  ) {}
 
   /** Settings and stores for the routes; an invalid variable fails every request loudly. */
   servicesFor(env: Env): Services {

@@ -7,11 +7,14 @@ import { readTogether } from "../store/read-together";
 import { findBlob } from "./lookups";
 import { chooseMirrors, metalinkAnswer } from "./mirror-answers";
 import { digestParam, repositoryParam } from "./params";
+import { orderForAsk, recallAsks } from "./retry-target";
 
 /**
  * `GET /v2/<name>/blobs/<digest>` redirects to a mirror (307, Range or not)
  * with RFC 6249 `Link: rel=duplicate` and RFC 3230 `Digest` headers;
  * `HEAD` is answered here from KV, so it is fast and always has Content-Length.
+ * A GET that comes back (a retry, or a resume with `Range` past byte 0) is sent
+ * down the client's ranked list (docs/selection.md, "Retries and resumes").
  * A client that prefers `application/metalink4+xml` gets an RFC 5854 document instead.
  */
 export const blobs = new Hono<AppEnv>().get("/:name{.+}/blobs/:digest", async (c) => {
@@ -21,7 +24,8 @@ export const blobs = new Hono<AppEnv>().get("/:name{.+}/blobs/:digest", async (c
   // A GET will need the mirror table and crawl state: read them alongside the blob record,
   // and let both reads finish even on a miss, so no KV read outlives the request.
   const inputs = c.req.method === "GET" ? c.var.mirrors.selectionInputs() : undefined;
-  const [blob] = await readTogether([findBlob(c.var.registry, repository, digest), inputs]);
+  const recall = c.req.method === "GET" ? recallAsks(c, digest) : null;
+  const [blob, , recalled] = await readTogether([findBlob(c.var.registry, repository, digest), inputs, recall]);
   c.header("Vary", "Accept");
   const content = { repository, digest, size: blob.size, generation: blob.generation };
   if (prefersMetalink(c.req.header("Accept") ?? null, blob.mediaType ?? "application/octet-stream")) {
@@ -35,8 +39,8 @@ export const blobs = new Hono<AppEnv>().get("/:name{.+}/blobs/:digest", async (c
     c.header("ETag", `"${digest}"`);
     return c.body(null, 200);
   }
-  const locations = downloadLocations(await chooseMirrors(c, content, inputs), digest);
-  const redirect = blobRedirect(locations, digest, c.var.settings.mirrorListCap);
+  const ranked = orderForAsk(c, await chooseMirrors(c, content, inputs), recalled, blob.size);
+  const redirect = blobRedirect(downloadLocations(ranked, digest), digest, c.var.settings.mirrorListCap);
   for (const [name, value] of redirect.headers) c.header(name, value, { append: true });
   return c.redirect(redirect.location, 307);
 });

@@ -21,6 +21,7 @@ export const keys = {
   inventoryPage: (generation: number, page: number) => `inventory:${generation}:${page}`,
   /** Written by the blob route when clients keep coming back from a mirror; the id comes from the loaded table. */
   crawlSuspect: (mirrorId: string) => `crawl:suspect:${mirrorId}`,
+  crawlSuspectPrefix: () => CRAWL_SUSPECT_PREFIX,
 } as const;
 
 /**

@@ -1,0 +1,183 @@
+import { LruMap } from "./lru";
+
+/**
+ * Failover driven by the client's own retries (docs/selection.md, "Retries and
+ * resumes"). No container client fails over between mirrors, but docker and
+ * containerd resume a cut-off body with `Range` and retry, and a user runs a
+ * failed pull again. The edge remembers, per client and digest, which entries
+ * of the ranked selection it already sent that client to, and walks the list.
+ */
+
+/** A repeated ask this long after the previous one is a retry; later, it is a new pull. */
+export const REPEAT_WINDOW_MS = 10 * 60 * 1000;
+/** A resume (`Range` past byte 0) is recognised this long after the previous ask: a long download may be cut late. */
+export const RESUME_WINDOW_MS = 30 * 60 * 1000;
+/** Most (client, digest) entries one isolate remembers; about 300 bytes each. */
+export const RETRY_MEMORY_ENTRIES = 4096;
+/** Longest wait for the location's shared copy of a memory entry; past it, the isolate's own copy decides. */
+export const SHARED_READ_DEADLINE_MS = 50;
+/** Most mirror ids one entry keeps: more than a ranked list holds under any sensible mirror list cap. */
+export const MAX_GIVEN = 64;
+
+/** What the edge remembers of one client and one digest. */
+export interface AskHistory {
+  /** Ids of the entries of the ranked list this client was sent to, each once, the one given longest ago first. */
+  given: readonly string[];
+  /** When the latest ask came, in milliseconds since the epoch. */
+  at: number;
+}
+
+export interface Ask {
+  now: number;
+  /** The GET carries a `Range` whose first byte is past 0: the client holds bytes from its last target. */
+  resume: boolean;
+}
+
+export interface Target {
+  /** Position in the ranked list of the entry to redirect to. */
+  index: number;
+  /** The entry this client was sent to last, when this ask is a come-back within the window; null for a first ask. */
+  previous: string | null;
+  /** The memory to keep after this ask. */
+  history: AskHistory;
+}
+
+/** Whether `history` still speaks for an ask at `ask.now`. */
+export function isLive(history: AskHistory | null, ask: Ask): history is AskHistory {
+  if (history === null || history.given.length === 0) return false;
+  return ask.now - history.at <= (ask.resume ? RESUME_WINDOW_MS : REPEAT_WINDOW_MS);
+}
+
+/**
+ * Which entry of `ranked` (ids, best first, the origin last) a blob GET is sent to.
+ * - A first ask, or one after the window: the best, so a normal pull, which asks
+ *   every blob once, stays on one mirror.
+ * - A come-back (a repeated ask, or a resume with `Range` past byte 0): the first
+ *   entry this client has not been given for this digest, so the origin comes last;
+ *   a resume is thereby never sent to the mirror that cut it off.
+ * - When every entry was given, the one given longest ago, which is the best right
+ *   after the origin: never the entry given last while another exists, and the
+ *   origin serves one ask of each round, not every ask of a busy network from then on.
+ */
+export function chooseTarget(ranked: readonly string[], history: AskHistory | null, ask: Ask): Target {
+  if (ranked.length === 0) throw new Error("chooseTarget needs at least one ranked entry");
+  if (!isLive(history, ask)) return { index: 0, previous: null, history: { given: [ranked[0]!], at: ask.now } };
+  const { given } = history;
+  let index = ranked.findIndex((id) => !given.includes(id));
+  if (index < 0) {
+    index = 0;
+    for (let i = 1; i < ranked.length; i++) if (given.indexOf(ranked[i]!) < given.indexOf(ranked[index]!)) index = i;
+  }
+  const picked = ranked[index]!;
+  return {
+    index,
+    previous: given[given.length - 1]!,
+    history: { given: [...given.filter((id) => id !== picked), picked].slice(-MAX_GIVEN), at: ask.now },
+  };
+}
+
+/** Whom a memory entry is about: a hash of the client (network and program) and a validated digest. */
+export interface AskKey {
+  /** Lower-case hex; never the address itself. */
+  client: string;
+  digest: string;
+  /** The worker's origin the request came to; shared stores key entries under it, the isolate ignores it. */
+  origin: string;
+}
+
+/** Where the isolates of one location share memory entries (src/store/ask-cache.ts: the Workers Cache API). */
+export interface SharedAskStore {
+  /** The value kept for `key`, as stored (checked by `parseAskHistory` before use), or null. */
+  read(key: AskKey): Promise<unknown>;
+  /** Keeps `history` for `maxAgeSeconds`, after which it is gone. */
+  write(key: AskKey, history: AskHistory, maxAgeSeconds: number): Promise<void>;
+}
+
+export interface RetryMemoryOptions {
+  capacity?: number;
+  shared?: SharedAskStore | null;
+  sharedReadDeadlineMs?: number;
+}
+
+/** Of two copies of one entry, the one written by the later ask. */
+function newer(a: AskHistory | null, b: AskHistory | null): AskHistory | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  if (a.at !== b.at) return a.at > b.at ? a : b;
+  return a.given.length >= b.given.length ? a : b;
+}
+
+/**
+ * Memory of asks: an isolate-local LRU of `capacity` entries, and optionally the
+ * location's shared store, so that a retry that lands on another isolate of the
+ * same location is still recognised. Reads of the shared store wait at most
+ * `sharedReadDeadlineMs`; a late read is handed to `late` to finish after the
+ * response. Created once per isolate (src/app.ts).
+ */
+export class RetryMemory {
+  private readonly local: LruMap<string, AskHistory>;
+  private readonly shared: SharedAskStore | null;
+  private readonly deadline: number;
+
+  constructor(options: RetryMemoryOptions = {}) {
+    this.local = new LruMap(options.capacity ?? RETRY_MEMORY_ENTRIES);
+    this.shared = options.shared ?? null;
+    this.deadline = options.sharedReadDeadlineMs ?? SHARED_READ_DEADLINE_MS;
+  }
+
+  /** Entries held in this isolate. */
+  get size(): number {
+    return this.local.size;
+  }
+
+  get capacity(): number {
+    return this.local.capacity;
+  }
+
+  /**
+   * The newest known history of `key`, or null; with `useShared` false, the isolate's copy only.
+   * Never rejects: a failing shared store counts as a miss.
+   */
+  async recall(key: AskKey, late: (work: Promise<unknown>) => void = () => undefined, useShared = true): Promise<AskHistory | null> {
+    const local = this.local.get(localKey(key)) ?? null;
+    if (this.shared === null || !useShared) return local;
+    const read = this.shared.read(key).catch((error: unknown) => {
+      console.error(JSON.stringify({ retryMemory: "shared read failed", error: String(error) }));
+      return null;
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), this.deadline);
+    });
+    const shared = await Promise.race([read, timeout]);
+    if (timer !== undefined) clearTimeout(timer);
+    if (shared === "late") {
+      late(read);
+      return local;
+    }
+    return newer(local, parseAskHistory(shared));
+  }
+
+  /** Keeps `history` in the isolate at once; the returned promise is the shared write (unless `useShared` is false), for `waitUntil`. It never rejects. */
+  remember(key: AskKey, history: AskHistory, useShared = true): Promise<void> {
+    this.local.set(localKey(key), history);
+    if (this.shared === null || !useShared) return Promise.resolve();
+    return this.shared.write(key, history, Math.ceil(RESUME_WINDOW_MS / 1000)).catch((error: unknown) => {
+      console.error(JSON.stringify({ retryMemory: "shared write failed", error: String(error) }));
+    });
+  }
+}
+
+function localKey(key: AskKey): string {
+  return `${key.client}/${key.digest}`;
+}
+
+/** A stored history, if `value` is one: read back from a shared store, it is checked like any input. */
+export function parseAskHistory(value: unknown): AskHistory | null {
+  if (typeof value !== "object" || value === null) return null;
+  const { given, at } = value as { given?: unknown; at?: unknown };
+  if (typeof at !== "number" || !Number.isFinite(at)) return null;
+  if (!Array.isArray(given) || given.length === 0 || given.length > MAX_GIVEN) return null;
+  if (!given.every((id): id is string => typeof id === "string" && id.length > 0 && id.length <= 200)) return null;
+  return { given, at };
+}

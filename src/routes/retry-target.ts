@@ -1,0 +1,95 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../env";
+import { rangeFirstByte } from "../http/range";
+import { clientLocation } from "../mirrors/client";
+import { clientNetwork, parseIp } from "../mirrors/ip";
+import { chooseTarget, type AskHistory, type AskKey } from "../mirrors/retry-memory";
+import type { ChosenMirror } from "../mirrors/select";
+import type { Digest } from "../oci/reference";
+import { SuspectStore } from "../store/suspect-store";
+
+/** Longest `User-Agent` prefix that goes into the client hash. */
+const MAX_AGENT = 256;
+
+/** What this client was given for one digest, read before selection so the reads overlap. */
+export interface RecalledAsks {
+  key: AskKey;
+  history: AskHistory | null;
+  /** Whether the location's shared memory takes part (`RETRY_MEMORY=on`), or the isolate's alone. */
+  shared: boolean;
+}
+
+/** Hands `work` to the runtime to finish after the response; outside a request context (an app called directly) it just runs. */
+function afterResponse(c: Context<AppEnv>, work: Promise<unknown>): void {
+  let context: { waitUntil(work: Promise<unknown>): void } | undefined;
+  try {
+    context = c.executionCtx;
+  } catch {
+    context = undefined;
+  }
+  context?.waitUntil(work);
+}
+
+/**
+ * The client of retry memory: its network (the /24 or /48 that selection is
+ * pinned by) and its program (`User-Agent`), hashed. The program tells apart
+ * the different tools, hosts' daemons and users behind one network that pull
+ * the same image at once; a tool retrying, or a user running it again, sends the
+ * same one. Null when the network is unknown: then nothing tells clients apart.
+ */
+async function clientHash(c: Context<AppEnv>): Promise<string | null> {
+  const { ip } = clientLocation(c.req.raw, c.var.settings);
+  const network = clientNetwork(ip === null ? null : parseIp(ip));
+  if (network === "") return null;
+  const agent = (c.req.header("User-Agent") ?? "").slice(0, MAX_AGENT);
+  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${network}\n${agent}`)));
+  return [...hash.subarray(0, 16)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Starts reading what this client was given for `digest` (docs/selection.md,
+ * "Retries and resumes"); null when retry memory is off or the client is unknown.
+ * Never rejects.
+ */
+export async function recallAsks(c: Context<AppEnv>, digest: Digest): Promise<RecalledAsks | null> {
+  const mode = c.var.settings.retryMemory;
+  if (mode === "off") return null;
+  const client = await clientHash(c);
+  if (client === null) return null;
+  const key: AskKey = { client, digest, origin: new URL(c.req.url).origin };
+  const shared = mode === "on";
+  const history = await c.var.failover.memory.recall(key, (late) => afterResponse(c, late), shared);
+  return { key, history, shared };
+}
+
+/**
+ * The ranked list reordered for this ask: the redirect target first, then the
+ * other ranked entries in their order (the `Link: rel=duplicate` list). Without
+ * memory, or on a first ask, the list as selection made it. Records the ask, and
+ * counts a come-back against the mirror the client was sent to before.
+ */
+export function orderForAsk(
+  c: Context<AppEnv>,
+  chosen: [ChosenMirror, ...ChosenMirror[]],
+  recalled: RecalledAsks | null,
+  size: number,
+): [ChosenMirror, ...ChosenMirror[]] {
+  if (recalled === null) return chosen;
+  const { memory, signal, clock } = c.var.failover;
+  const now = clock();
+  const resume = (rangeFirstByte(c.req.header("Range"), size) ?? 0) > 0;
+  const ids = chosen.map((mirror) => mirror.id);
+  const target = chooseTarget(ids, recalled.history, { now, resume });
+  afterResponse(c, memory.remember(recalled.key, target.history, recalled.shared));
+  const previous = chosen.find((mirror) => mirror.id === target.previous && mirror.tier !== "origin");
+  const report = previous === undefined ? null : signal.comeBack(previous.id, now);
+  if (report !== null) {
+    const write = new SuspectStore(c.env.REGISTRY).report(report).catch((error: unknown) => {
+      console.error(JSON.stringify({ retrySignal: "suspect write failed", mirror: report.mirror, error: String(error) }));
+    });
+    afterResponse(c, write);
+  }
+  const picked = chosen[target.index]!;
+  c.set("logMirror", picked.id);
+  return [picked, ...chosen.filter((_, position) => position !== target.index)];
+}
