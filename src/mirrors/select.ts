@@ -19,7 +19,11 @@ export interface ClientLocation {
 /** Tiers, best first; "origin" marks the origin, listed after every mirror. */
 export type Tier = "netblock" | "asn" | "country" | "continent" | "world" | "origin";
 /** `stale`: not verified for the content's generation; `bad-blob`: excluded for this digest after a content error. */
-export type ExclusionReason = "disabled" | "down" | "stale" | "private" | "unchecked" | "bad-blob";
+/**
+ * Why the explain view did not list a mirror; `ranked-lower` qualified, but
+ * the list was full or a better tier had already filled it.
+ */
+export type ExclusionReason = "disabled" | "down" | "stale" | "private" | "unchecked" | "bad-blob" | "ranked-lower";
 
 export interface ChosenMirror {
   /** Mirror id, or "origin". */
@@ -180,7 +184,8 @@ function isPrivateVisible(mirror: Mirror, address: IpAddress | null, asn: number
   });
 }
 
-function exclusions(index: SelectionIndex, request: SelectionRequest, address: IpAddress | null): Selection["excluded"] {
+function exclusions(index: SelectionIndex, request: SelectionRequest, address: IpAddress | null, picked: readonly number[]): Selection["excluded"] {
+  const listed = new Set(picked);
   const excluded: Selection["excluded"] = [];
   const bad = new Set(request.digest === undefined ? [] : index.badBlobs.get(request.digest) ?? []);
   for (const [i, mirror] of index.mirrors.entries()) {
@@ -191,6 +196,7 @@ function exclusions(index: SelectionIndex, request: SelectionRequest, address: I
     else if (fixed !== null && fixed !== undefined) reason = fixed;
     else if (index.verified[i]! < request.generation) reason = "stale";
     else if (bad.has(i)) reason = "bad-blob";
+    else if (!listed.has(i)) reason = "ranked-lower";
     if (reason !== null) excluded.push({ id: mirror.id, reason });
   }
   return excluded;
@@ -261,5 +267,5 @@ export function selectFromIndex(index: SelectionIndex, origin: MirrorTable["orig
   if (origin !== null) {
     chosen.push({ id: "origin", baseUrl: origin.baseUrl, country: origin.country ?? null, tier: "origin" });
   }
-  return { chosen, excluded: request.explain === true ? exclusions(index, request, address) : [] };
+  return { chosen, excluded: request.explain === true ? exclusions(index, request, address, pass.picked) : [] };
 }

@@ -70,16 +70,15 @@ describe("selection over verified generations", () => {
     );
   });
 
-  // A client of no known place is served from the world tier, which lists up to the cap: uncapped, every qualifying mirror.
-  it("Should list every mirror exactly once, chosen or excluded, for an uncapped list from the world tier", () => {
+  it("Should list every mirror exactly once, chosen or excluded with a reason, for any client and list cap", () => {
     fc.assert(
-      fc.property(world, request, ({ table: mirrors, crawl }, ask) => {
+      fc.property(world, request, fc.boolean(), ({ table: mirrors, crawl }, ask, placed) => {
         const selection = selectMirrors(mirrors, crawl, {
-          client: client(),
+          client: placed ? client({ country: ask.country }) : client(),
           generation: ask.generation,
           digest: ask.digest,
           repository: "r",
-          limit: mirrors.mirrors.length,
+          limit: ask.limit,
           explain: true,
         });
         const chosen = selection.chosen.filter((m) => m.tier !== "origin").map((m) => m.id);
