@@ -1,4 +1,4 @@
-import type { CrawlState, MirrorHealth, MirrorTable } from "../mirrors/types";
+import { emptyCrawlState, healthOf, type CrawlState, type MirrorHealth, type MirrorTable } from "../mirrors/types";
 
 /**
  * The crawl state after one batch: the batch's fresh health entries over the
@@ -6,9 +6,9 @@ import type { CrawlState, MirrorHealth, MirrorTable } from "../mirrors/types";
  * from the config leaves the state while every other entry is kept as it was.
  */
 export function mergeCrawlState(table: MirrorTable, stored: CrawlState, updates: ReadonlyMap<string, MirrorHealth>): CrawlState {
-  const merged: CrawlState = {};
+  const merged = emptyCrawlState();
   for (const mirror of table.mirrors) {
-    const health = updates.get(mirror.id) ?? stored[mirror.id];
+    const health = updates.get(mirror.id) ?? healthOf(stored, mirror.id);
     if (health !== undefined) merged[mirror.id] = health;
   }
   return merged;

@@ -1,4 +1,4 @@
-import type { CrawlFailureReason, Mirror, MirrorHealth } from "../mirrors/types";
+import { healthOf, type CrawlFailureReason, type Mirror, type MirrorHealth } from "../mirrors/types";
 import { CrawlStore } from "../store/crawl-store";
 import { InventoryReader } from "../store/inventory-store";
 import { MirrorStore } from "../store/mirror-store";
@@ -120,7 +120,7 @@ export async function crawlOnce(kv: KVNamespace, settings: CrawlSettings, option
   const hashing = new ByteBudget(settings.hashBytesPerRun);
 
   const results = await mapWithConcurrency(batch, MAX_CONNECTIONS, async (mirror) => {
-    const previous = completeHealth(before[mirror.id]);
+    const previous = completeHealth(healthOf(before, mirror.id));
     const observation = await observe(mirror, previous, newest, inventory, published, settings, limits, hashing);
     const health = nextHealth(previous, observation, new Date(now()).toISOString(), settings);
     return { id: mirror.id, health };

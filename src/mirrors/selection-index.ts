@@ -3,7 +3,7 @@ import { hashWords } from "./hash";
 import { ipv4Network, ipv6Network, parseCidr, type IpAddress } from "./ip";
 import { classifyMirror } from "./mirror-state";
 import { buildRing, ringScale, type Ring } from "./ring";
-import type { CrawlState, Mirror, MirrorTable } from "./types";
+import { healthOf, type CrawlState, type Mirror, type MirrorTable } from "./types";
 
 /** Why a mirror can serve nobody, whatever the client or content. */
 export type StaticExclusion = "disabled" | "unchecked" | "down";
@@ -169,7 +169,7 @@ export function buildTableIndex(table: MirrorTable, options: { ringThreshold?: n
 }
 
 function staticExclusion(mirror: Mirror, crawl: CrawlState): StaticExclusion | null {
-  const status = classifyMirror(mirror, crawl[mirror.id], null);
+  const status = classifyMirror(mirror, healthOf(crawl, mirror.id), null);
   return status === "disabled" || status === "unchecked" || status === "down" ? status : null;
 }
 
@@ -182,7 +182,7 @@ export function buildHealthColumns(mirrors: readonly Mirror[], crawl: CrawlState
   for (const [i, mirror] of mirrors.entries()) {
     const exclusion = staticExclusion(mirror, crawl);
     exclusions.push(exclusion);
-    const health = crawl[mirror.id];
+    const health = healthOf(crawl, mirror.id);
     verified[i] = exclusion === null ? health!.verified : -Infinity;
     newestGeneration = Math.max(newestGeneration, verified[i]!);
     if (exclusion === null) for (const blob of health!.badBlobs ?? []) pushTo(bad, blob.digest, i);

@@ -124,3 +124,16 @@ export interface MirrorHealth {
 }
 
 export type CrawlState = Record<string, MirrorHealth>;
+
+/**
+ * A mirror's entry in the crawl state, or undefined: own entries only, so an
+ * id such as `constructor` or `__proto__` never finds what Object.prototype holds.
+ */
+export function healthOf(crawl: CrawlState, id: string): MirrorHealth | undefined {
+  return Object.hasOwn(crawl, id) ? crawl[id] : undefined;
+}
+
+/** An empty crawl state to fill by mirror id; without a prototype, so `__proto__` is an id like any other. */
+export function emptyCrawlState(): CrawlState {
+  return Object.create(null) as CrawlState;
+}

@@ -1,5 +1,5 @@
 import { classifyMirror, IN_ROTATION, MIRROR_STATUSES, type MirrorStatus } from "../mirrors/mirror-state";
-import type { CheckRecord, CrawlFailureReason, CrawlState, Mirror, MirrorHealth, MirrorTable } from "../mirrors/types";
+import { healthOf, type CheckRecord, type CrawlFailureReason, type CrawlState, type Mirror, type MirrorHealth, type MirrorTable } from "../mirrors/types";
 import type { Publication } from "../store/records";
 
 export { MIRROR_STATUSES, type MirrorStatus } from "../mirrors/mirror-state";
@@ -123,7 +123,7 @@ function publicationSummary(publication: Publication | null): StatusReport["publ
 export function buildMirrorReport(mirrors: ReadonlyMap<string, Mirror>, id: string, crawl: CrawlState, publication: Publication | null, now: Date): MirrorReport | null {
   const mirror = mirrors.get(id);
   if (mirror === undefined || mirror.private) return null;
-  const health = Object.hasOwn(crawl, id) ? crawl[id] : undefined;
+  const health = healthOf(crawl, id);
   const newest = publication?.generation ?? null;
   return {
     generated: now.toISOString(),
@@ -140,7 +140,7 @@ export function buildStatusReport(table: MirrorTable, crawl: CrawlState, publica
   const rows: PublicMirrorRow[] = [];
   const privateCount = { mirrors: 0, up: 0 };
   for (const mirror of table.mirrors) {
-    const health = Object.hasOwn(crawl, mirror.id) ? crawl[mirror.id] : undefined;
+    const health = healthOf(crawl, mirror.id);
     const status = classifyMirror(mirror, health, newest);
     if (mirror.private) {
       privateCount.mirrors += 1;
