@@ -245,6 +245,8 @@ export interface FaultRow {
   detectionSweeps: number | null;
   /** The bound the issue sets, or null when the fault needs no detection (it heals itself). */
   detectionBound: number | null;
+  /** Sweeps run while the fault was on. */
+  sweepsWatched: number;
   /** The faulty mirror's status row after the last sweep. */
   lastStatus: Pick<StatusRow, "status" | "generation" | "lastFailureReason"> & { verified?: number | null; announced?: number | null };
   notes: string[];
@@ -257,7 +259,7 @@ export function markdownTable(rows: readonly FaultRow[]): string {
   const header = `| fault | ${CELL_CLIENTS.join(" | ")} | detected after (sweeps) |`;
   const rule = `|---|${CELL_CLIENTS.map(() => "---").join("|")}|---|`;
   const lines = rows.map((row) => {
-    const detection = row.detectionBound === null ? "n/a" : row.detectionSweeps === null ? `not within ${row.detectionBound + 2}` : String(row.detectionSweeps);
+    const detection = row.detectionBound === null ? "n/a" : row.detectionSweeps === null ? `not within ${row.sweepsWatched}` : String(row.detectionSweeps);
     return `| ${row.fault} | ${CELL_CLIENTS.map((client) => row.clients[client] ?? "-").join(" | ")} | ${detection}${row.detectionBound === null ? "" : ` (bound ${row.detectionBound})`} |`;
   });
   return [header, rule, ...lines].join("\n");

@@ -269,6 +269,7 @@ describe(`faults on ${FAULTY}, every client's first choice, while good mirrors e
         clients: Object.fromEntries(runs.map((run) => [run.client, run.outcome])),
         detectionSweeps: detected.sweeps,
         detectionBound: bound(scenario.detection),
+        sweepsWatched: recorder.sweeps - sweepsBefore,
         lastStatus: {
           status: last?.status ?? "unchecked",
           generation: last?.generation ?? null,
