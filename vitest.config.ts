@@ -1,5 +1,30 @@
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+
+/** Hosts on this machine: the loopback test servers (the mirror farm, servers a test starts). */
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
+
+/**
+ * The worker tests' outbound network. Requests to loopback are passed on as they are (streamed both
+ * ways); any other is cut off before it leaves the machine, so the test's fetch rejects, and the
+ * refused URL is logged.
+ */
+function loopbackOnly(incoming: IncomingMessage, outgoing: ServerResponse): void {
+  const url = new URL(incoming.url ?? "/", `http://${incoming.headers.host ?? "invalid"}`);
+  if (!LOOPBACK.test(url.hostname)) {
+    console.error(`worker tests reach only loopback servers; refused ${incoming.method} ${url.href}`);
+    incoming.socket.destroy();
+    return;
+  }
+  const upstream = httpRequest(url, { method: incoming.method, headers: incoming.headers }, (answer) => {
+    outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+    answer.pipe(outgoing);
+  });
+  upstream.on("error", () => incoming.socket.destroy());
+  outgoing.on("close", () => upstream.destroy());
+  incoming.pipe(upstream);
+}
 
 export default defineConfig({
   test: {
@@ -9,10 +34,19 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: { FRONTDOOR_ENV: "development" } },
+            miniflare: {
+              bindings: { FRONTDOOR_ENV: "development" },
+              // Worker tests reach only loopback; every test starts from an empty KV (setupFiles).
+              outboundService: { node: loopbackOnly },
+            },
           }),
         ],
-        test: { name: "worker", include: ["test/worker/**/*.test.ts"], globalSetup: ["test/worker/crawl/mirror-farm.setup.ts"] },
+        test: {
+          name: "worker",
+          include: ["test/worker/**/*.test.ts"],
+          globalSetup: ["test/worker/crawl/mirror-farm.setup.ts"],
+          setupFiles: ["test/worker/clean-storage.ts"],
+        },
       },
       {
         test: { name: "node", include: ["test/node/**/*.test.ts"], environment: "node" },

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { selectMirrors, type ClientLocation, type SelectionRequest } from "../src/mirrors/select";
-import { keys } from "../src/store/keys";
+import { blobEntry, crawlStateEntry, mirrorsEntry, putEntry, tagListEntry } from "../src/store/encode";
 import { buildHealthColumns, buildTableIndex, ringFor } from "../src/mirrors/selection-index";
 import type { CrawlState, Mirror, MirrorTable } from "../src/mirrors/types";
 import { PROJECT_DIR } from "./lib/stack/local-stack";
@@ -212,11 +212,10 @@ async function workerThroughput({ script, config }: WorkerBundle, storage: strin
     }),
   );
   try {
-    const kv = await mf.getKVNamespace("REGISTRY");
-    await kv.put(keys.blob(REPOSITORY, DIGEST), JSON.stringify({ size: 1024, generation: 30 }));
-    await kv.put(keys.tagList(REPOSITORY), JSON.stringify(["latest"]));
-    await kv.put(keys.mirrors(), JSON.stringify(table), { metadata: { version: table.version } });
-    await kv.put(keys.crawlState(), JSON.stringify(crawl), { metadata: { version: `crawl-${size}` } });
+    const kv = (await mf.getKVNamespace("REGISTRY")) as unknown as KVNamespace;
+    for (const entry of [blobEntry(REPOSITORY, DIGEST, { size: 1024, generation: 30 }), tagListEntry(REPOSITORY, ["latest"]), mirrorsEntry(table), crawlStateEntry(crawl, `crawl-${size}`)]) {
+      await putEntry(kv, entry);
+    }
     const clients = Array.from({ length: 512 }, () => randomClient(table, random).client);
     const send = async (i: number) => {
       const who = clients[i % clients.length]!;

@@ -6,27 +6,30 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { PublishError } from "../src/publish/errors";
-import { writeDemoTree } from "./lib/stack/demo-tree";
+import { CliError, EXIT, UsageError } from "./lib/cli/error";
 import { formatBytes } from "./lib/cli/format";
+import { writeDemoTree } from "./lib/stack/demo-tree";
 import type { KvTarget } from "./lib/kv/kv-target";
 import { LocalKvTarget } from "./lib/kv/local-kv";
-import { MirrorConfigError, parseMirrorConfig } from "./lib/publish/mirrors-config";
+import { parseMirrorConfig } from "./lib/publish/mirrors-config";
 import { publishTree } from "./lib/publish/publish-tree";
 import { RemoteKvTarget } from "./lib/kv/remote-kv";
 import { wranglerAt } from "./lib/kv/wrangler";
 import { DEFAULT_WRANGLER_CONFIG, localNamespaceId } from "./lib/kv/wrangler-config";
 
-const TARGET_HELP = `Where to write (one of):
+/** The options that choose a KV target; `dryRun` says what --dry-run does for the command. */
+function targetHelp(dryRun: string): string {
+  return `Where to write (one of):
   --local <persist-dir>     the local KV that \`wrangler dev --persist-to <persist-dir>\` serves
                             (namespace id: the REGISTRY binding's preview_id or id in --config)
   --remote --namespace-id <id>
                             a deployed namespace, through \`wrangler kv bulk put/delete --remote\`
-  --dry-run <dir>           with --remote: write the bulk files wrangler would get into <dir>
-                            and change nothing (publish still reads the namespace)
+  --dry-run <dir>           with --remote: ${dryRun}
   --config <wrangler.toml>  wrangler configuration (default: the project's wrangler.toml)
 
 Environment:
   FRONTDOOR_WRANGLER        the wrangler executable --remote runs (default: the project's own)`;
+}
 
 const HELP = {
   main: `Usage: frontdoor <command> [options]
@@ -56,26 +59,18 @@ the namespace holds but the tree no longer names. Then writes frontdoor/first-se
 marker frontdoor/generation into the tree (not on a dry run). The generation
 is one more than the newest of the tree's marker and the namespace's publication.
 
-${TARGET_HELP}
+${targetHelp(`write the bulk files wrangler would get into <dir>
+                            and change nothing (publish still reads the namespace)`)}
   -h, --help                show this help`,
   mirrors: `Usage: frontdoor mirrors load <mirrors.toml> (--local <persist-dir> | --remote --namespace-id <id> [--dry-run <dir>])
 
 Validates the mirrors file (see mirrors.example.toml) and writes it to the KV
 key \`mirrors\`. Any error names its line and nothing is written.
 
-${TARGET_HELP}
+${targetHelp(`write the bulk file wrangler would get for the key
+                            \`mirrors\` into <dir> and change nothing (the namespace is not read)`)}
   -h, --help                show this help`,
 } as const;
-
-/** A mistake in how the command was called: help goes with it, exit code 2. */
-class UsageError extends Error {
-  constructor(
-    message: string,
-    readonly help: string,
-  ) {
-    super(message);
-  }
-}
 
 const TARGET_OPTIONS = {
   local: { type: "string" },
@@ -179,23 +174,23 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (command === undefined || command === "--help" || command === "-h" || command === "help") {
       console.log(HELP.main);
-      return command === undefined ? 2 : 0;
+      return command === undefined ? EXIT.usage : 0;
     }
     const run = COMMANDS[command];
     if (run === undefined) throw new UsageError(`unknown command ${JSON.stringify(command)}`, HELP.main);
     await run(args);
     return 0;
-  } catch (error) {
-    const prefix = `frontdoor ${command}:`;
-    if (error instanceof UsageError) {
-      console.error(`${prefix} ${error.message}\n\n${error.help}`);
-      return 2;
-    }
-    if (error instanceof PublishError) console.error(`${prefix} ${error.code}: ${error.message}`);
-    else if (error instanceof MirrorConfigError) console.error(`${prefix} nothing was written:\n${error.message}`);
-    else console.error(`${prefix} ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
+  } catch (caught) {
+    const error = asCliError(caught);
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`frontdoor ${command}: ${message}${error instanceof CliError && error.help !== null ? `\n\n${error.help}` : ""}`);
+    return error instanceof CliError ? error.exitCode : EXIT.failed;
   }
+}
+
+/** The publisher's errors come from src/, which knows nothing of CLIs: this is where they get their exit code. */
+function asCliError(error: unknown): unknown {
+  return error instanceof PublishError ? new CliError(`${error.code}: ${error.message}`, { cause: error }) : error;
 }
 
 process.exitCode = await main(process.argv.slice(2));

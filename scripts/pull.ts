@@ -1,23 +1,19 @@
 import { resolve } from "node:path";
 import { constants } from "node:os";
-import { ManifestError } from "./lib/pull/manifest";
-import { MetalinkError } from "./lib/pull/metalink";
+import { CliError, EXIT, UsageError } from "./lib/cli/error";
 import { streamProgress } from "./lib/pull/progress";
-import { pullImage, PullError } from "./lib/pull/puller";
-import { ImageReferenceError, parseImageReference } from "./lib/pull/reference";
-import { LayoutTargetError } from "./lib/pull/staging";
+import { pullImage } from "./lib/pull/puller";
+import { parseImageReference } from "./lib/pull/reference";
 
 const USAGE = `usage: npm run pull -- <front door>/<repository>[:tag|@digest] <directory>
   <front door> is http(s)://host[:port], or host[:port] (plain HTTP on loopback).
   Writes an OCI image layout to <directory>, e.g. for skopeo copy oci:<directory>:<tag> ...
   FRONTDOOR_DEBUG=1 prints the stack of an unexpected error.`;
 
-const KNOWN_ERRORS = [PullError, ImageReferenceError, LayoutTargetError, ManifestError, MetalinkError];
-
-/** The signal that stopped the pull, once one has. */
-class Interrupted extends Error {
-  constructor(readonly signal: "SIGINT" | "SIGTERM") {
-    super(`interrupted by ${signal}`);
+/** The signal that stopped the pull, once one has; pullImage removes its staging directory before rejecting with it. */
+class Interrupted extends CliError {
+  constructor(signal: "SIGINT" | "SIGTERM") {
+    super(`interrupted by ${signal}; nothing was written`, { exitCode: 128 + constants.signals[signal] });
   }
 }
 
@@ -36,21 +32,22 @@ function abortOnSignals(controller: AbortController): () => void {
 }
 
 function errorLine(error: unknown): string {
-  if (KNOWN_ERRORS.some((type) => error instanceof type)) return (error as Error).message;
+  if (error instanceof CliError) return error.message;
   if (process.env.FRONTDOOR_DEBUG === "1" && error instanceof Error && error.stack !== undefined) return error.stack;
   return error instanceof Error ? `${error.message} (set FRONTDOOR_DEBUG=1 for the stack)` : String(error);
 }
 
 /** Reference patched client: pulls an image through the front door's metalinks (docs/metalink.md). */
 async function main(argv: string[]): Promise<number> {
-  if (argv.length !== 2 || argv.some((arg) => arg === "-h" || arg === "--help")) {
-    process.stderr.write(`${USAGE}\n`);
-    return 2;
+  if (argv.some((arg) => arg === "-h" || arg === "--help")) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
   }
-  const [reference, directory] = argv as [string, string];
   const interruption = new AbortController();
   const stopListening = abortOnSignals(interruption);
   try {
+    if (argv.length !== 2) throw new UsageError(`expected <reference> <directory>, got ${argv.length} arguments`, USAGE);
+    const [reference, directory] = argv as [string, string];
     const image = parseImageReference(reference);
     // `npm run` starts scripts in the package root; a relative directory means the caller's own.
     const target = resolve(process.env.INIT_CWD ?? process.cwd(), directory);
@@ -58,13 +55,11 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${result.digest}\n`);
     return 0;
   } catch (error) {
-    if (error instanceof Interrupted) {
-      // pullImage has removed its staging directory before rejecting.
-      process.stderr.write(`\n${error.message}; nothing was written\n`);
-      return 128 + constants.signals[error.signal];
-    }
-    process.stderr.write(`error: ${errorLine(error)}\n`);
-    return 1;
+    // A signal may stop a progress line midway; its message starts on a line of its own.
+    if (error instanceof Interrupted) process.stderr.write("\n");
+    if (error instanceof UsageError) process.stderr.write(`${error.help}\n\nerror: ${error.message}\n`);
+    else process.stderr.write(`error: ${errorLine(error)}\n`);
+    return error instanceof CliError ? error.exitCode : EXIT.failed;
   } finally {
     stopListening();
   }

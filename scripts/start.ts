@@ -81,7 +81,7 @@ function instructions(stack: LocalStack, vars: Record<string, string>, control: 
 }
 
 /**
- * Ctrl-C (and SIGTERM) exit at once with the shell's code for the signal, 130 after Ctrl-C: nothing
+ * Ctrl-C (and SIGTERM, or the end of the parent process) exit at once with the shell's code for the signal, 130 after Ctrl-C: nothing
  * asynchronous can run after the signal, because Miniflare's own listener calls process.exit as soon
  * as the listeners before it return. The "exit" hooks then stop what can be stopped synchronously
  * (Miniflare kills workerd, processes.ts kills the process group of any child still running, such as
@@ -95,6 +95,12 @@ function exitOnSignals(): void {
   // Added before the stack starts, so it runs before the listener Miniflare adds and decides the exit.
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
+  // A signal to `npm start` alone may stop npm and its shell without reaching this process:
+  // being handed to another parent means whoever started the stack is gone.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stop("SIGHUP");
+  }, 500).unref();
 }
 
 async function main(): Promise<void> {

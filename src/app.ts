@@ -1,9 +1,9 @@
 import { Hono } from "hono";
-import { settingsFrom } from "./config";
 import type { AppEnv } from "./env";
 import { errorResponse, RegistryError } from "./errors";
 import { API_VERSION, API_VERSION_HEADER } from "./http/headers";
-import { requestLog } from "./http/request-log";
+import { requestLog, type LogSink } from "./http/request-log";
+import { securityHeaders } from "./http/security-headers";
 import { base } from "./routes/base";
 import { blobs } from "./routes/blobs";
 import { catalog } from "./routes/catalog";
@@ -12,8 +12,7 @@ import { manifests } from "./routes/manifests";
 import { referrers } from "./routes/referrers";
 import { status } from "./routes/status";
 import { tags } from "./routes/tags";
-import { MirrorStore } from "./store/mirror-store";
-import { RegistryStore } from "./store/registry-store";
+import { CompositionRoot } from "./services";
 
 /** The read-only registry allows these methods; the rest answer UNSUPPORTED. */
 const READ_METHODS = new Set(["GET", "HEAD"]);
@@ -24,14 +23,24 @@ function toRegistryError(error: unknown): RegistryError {
   return new RegistryError("UNKNOWN");
 }
 
-export function buildApp(): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export interface AppOptions {
+  /** Builds settings and stores from the bindings; a fresh one, with its own cache, by default. */
+  root?: CompositionRoot;
+  /** Where the request log goes; `console.log` by default. */
+  log?: LogSink;
+}
 
-  app.use(requestLog());
+export function buildApp(options: AppOptions = {}): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const root = options.root ?? new CompositionRoot();
+
+  app.use(requestLog(options.log));
+  app.use(securityHeaders());
   app.use(async function attachServices(c, next) {
-    c.set("settings", settingsFrom(c.env));
-    c.set("registry", new RegistryStore(c.env.REGISTRY));
-    c.set("mirrors", new MirrorStore(c.env.REGISTRY));
+    const { settings, registry, mirrors } = root.servicesFor(c.env);
+    c.set("settings", settings);
+    c.set("registry", registry);
+    c.set("mirrors", mirrors);
     await next();
   });
 

@@ -1,3 +1,4 @@
+import type { CrawlSettings } from "./crawl/settings";
 import type { Env } from "./env";
 import { parseDevClient, type ClientOverride } from "./mirrors/client";
 
@@ -8,8 +9,16 @@ export interface Settings {
   devClient: ClientOverride | null;
 }
 
-const DEFAULT_MIRROR_LIST_CAP = 10;
-const parsed = new WeakMap<Env, Settings>();
+/** Defaults of the worker's variables, used when wrangler.toml leaves one unset (README.md and docs/crawler.md describe them). */
+export const DEFAULT_MIRROR_LIST_CAP = 10;
+
+export const CRAWL_DEFAULTS: CrawlSettings = Object.freeze({
+  batchSize: 12,
+  subrequestLimit: 50,
+  sampleSize: 3,
+  timeoutMs: 5000,
+  failuresBeforeDown: 3,
+});
 
 /** Reads an optional positive-integer variable; anything else fails loudly. */
 export function parsePositiveInteger(name: string, value: string | undefined, fallback: number): number {
@@ -19,19 +28,17 @@ export function parsePositiveInteger(name: string, value: string | undefined, fa
   return number;
 }
 
-/** Parses the worker's variables once per environment object; an invalid value fails every request loudly. */
+/**
+ * Parses the request handlers' variables; an invalid value fails loudly.
+ * The composition root (src/services.ts) calls it once per environment object.
+ */
 export function settingsFrom(env: Env): Settings {
-  let settings = parsed.get(env);
-  if (settings === undefined) {
-    if (env.FRONTDOOR_ENV !== undefined && env.FRONTDOOR_ENV !== "production" && env.FRONTDOOR_ENV !== "development") {
-      throw new Error(`FRONTDOOR_ENV must be "production" or "development", got ${JSON.stringify(env.FRONTDOOR_ENV)}`);
-    }
-    settings = {
-      production: env.FRONTDOOR_ENV !== "development",
-      mirrorListCap: parsePositiveInteger("MIRROR_LIST_CAP", env.MIRROR_LIST_CAP, DEFAULT_MIRROR_LIST_CAP),
-      devClient: env.FRONTDOOR_ENV === "development" ? parseDevClient(env.DEV_CLIENT_LOCATION) : null,
-    };
-    parsed.set(env, settings);
+  if (env.FRONTDOOR_ENV !== undefined && env.FRONTDOOR_ENV !== "production" && env.FRONTDOOR_ENV !== "development") {
+    throw new Error(`FRONTDOOR_ENV must be "production" or "development", got ${JSON.stringify(env.FRONTDOOR_ENV)}`);
   }
-  return settings;
+  return {
+    production: env.FRONTDOOR_ENV !== "development",
+    mirrorListCap: parsePositiveInteger("MIRROR_LIST_CAP", env.MIRROR_LIST_CAP, DEFAULT_MIRROR_LIST_CAP),
+    devClient: env.FRONTDOOR_ENV === "development" ? parseDevClient(env.DEV_CLIENT_LOCATION) : null,
+  };
 }

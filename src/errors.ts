@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   UNSUPPORTED: { status: 405, message: "the operation is unsupported" },
   PAGINATION_NUMBER_INVALID: { status: 400, message: "invalid number of results requested" },
   NOT_FOUND: { status: 404, message: "no such endpoint" },
+  URI_TOO_LONG: { status: 414, message: "request target too long" },
+  HEADERS_TOO_LARGE: { status: 431, message: "request headers too large" },
   MIRROR_UNAVAILABLE: { status: 503, message: "no mirror or origin can serve this content" },
   UNKNOWN: { status: 500, message: "unknown error" },
 } as const satisfies Record<string, { status: ContentfulStatusCode; message: string }>;
@@ -52,6 +54,7 @@ export function errorResponse(error: RegistryError, method: string): Response {
   const body = errorBody(error);
   const headers = new Headers(error.headers);
   headers.set("Content-Type", "application/json; charset=utf-8");
+  headers.set("X-Content-Type-Options", "nosniff");
   headers.set("Content-Length", String(new TextEncoder().encode(body).length));
   headers.set(API_VERSION_HEADER, API_VERSION);
   return new Response(method === "HEAD" ? null : body, { status: error.status, headers });

@@ -1,4 +1,4 @@
-import { parsePositiveInteger } from "../config";
+import { CRAWL_DEFAULTS, parsePositiveInteger } from "../config";
 import type { Env } from "../env";
 
 /** How the scheduled crawler paces itself; docs/crawler.md explains each number. */
@@ -14,14 +14,6 @@ export interface CrawlSettings {
   /** Consecutive failed checks after which a mirror is down. */
   failuresBeforeDown: number;
 }
-
-export const CRAWL_DEFAULTS: CrawlSettings = Object.freeze({
-  batchSize: 12,
-  subrequestLimit: 50,
-  sampleSize: 3,
-  timeoutMs: 5000,
-  failuresBeforeDown: 3,
-});
 
 /** Parses the crawler's variables; an invalid value fails the invocation loudly. */
 export function crawlSettingsFrom(env: Env): CrawlSettings {

@@ -7,14 +7,18 @@ export interface MediaRange {
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
+/** Media ranges read from one `Accept`; real clients send fewer than ten, and the rest are ignored. */
+export const MAX_ACCEPT_RANGES = 64;
+
 /**
  * Parses `Accept`; several header lines arrive joined by commas, which is the
- * same list. Malformed ranges are dropped, as RFC 9110 permits.
+ * same list. Malformed ranges are dropped, as RFC 9110 permits, and so is
+ * everything past the first MAX_ACCEPT_RANGES entries.
  */
 export function parseAccept(header: string | null): MediaRange[] {
   if (header === null) return [];
   const ranges: MediaRange[] = [];
-  for (const part of header.split(",")) {
+  for (const part of header.split(",", MAX_ACCEPT_RANGES)) {
     const [mediaRange = "", ...parameters] = part.split(";");
     const [type = "", subtype = "", extra] = mediaRange.trim().toLowerCase().split("/");
     if (extra !== undefined || !TOKEN.test(type) || !TOKEN.test(subtype)) continue;

@@ -1,3 +1,4 @@
+import { isContinentCode } from "./continents";
 import { parseIp } from "./ip";
 import type { ClientLocation } from "./select";
 
@@ -10,7 +11,6 @@ export interface ClientSettings {
   devClient: ClientOverride | null;
 }
 
-const CONTINENTS = new Set(["AF", "AN", "AS", "EU", "NA", "OC", "SA"]);
 const MAX_ASN = 4294967295;
 
 function finiteNumber(value: unknown): number | null {
@@ -31,7 +31,7 @@ function inRange(value: unknown, limit: number): number | undefined {
 const OVERRIDE_FIELDS: Record<keyof ClientLocation, (raw: unknown) => string | number | undefined> = {
   ip: (raw) => (typeof raw === "string" && parseIp(raw) !== null ? raw : undefined),
   country: (raw) => (typeof raw === "string" && /^[A-Za-z]{2}$/.test(raw) ? raw.toUpperCase() : undefined),
-  continent: (raw) => (typeof raw === "string" && CONTINENTS.has(raw.toUpperCase()) ? raw.toUpperCase() : undefined),
+  continent: (raw) => (typeof raw === "string" && isContinentCode(raw.toUpperCase()) ? raw.toUpperCase() : undefined),
   asn: (raw) => {
     const number = typeof raw === "string" && /^\d{1,10}$/.test(raw) ? Number(raw) : raw;
     return typeof number === "number" && Number.isInteger(number) && number >= 0 && number <= MAX_ASN ? number : undefined;

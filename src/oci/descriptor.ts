@@ -1,21 +1,27 @@
 import { isMediaType } from "./media-types";
 import { isDigest, type Digest } from "./reference";
 
-/** The required fields of a content descriptor (OCI Image Spec, "Descriptors"), checked. */
-export interface CheckedDescriptor {
+/**
+ * A content descriptor (OCI Image Spec, "Descriptors"): the required fields,
+ * and the optional ones an index lists (referrers, `index.json`).
+ */
+export interface Descriptor {
   mediaType: string;
   digest: Digest;
   size: number;
+  artifactType?: string;
+  annotations?: Record<string, string>;
 }
 
 /** A checked descriptor, or what is wrong with it (and its digest, once that was found valid). */
-export type DescriptorCheck = { ok: true; descriptor: CheckedDescriptor } | { ok: false; problem: string; digest?: Digest };
+export type DescriptorCheck = { ok: true; descriptor: Descriptor } | { ok: false; problem: string; digest?: Digest };
 
 /**
  * Checks a descriptor's required fields (OCI Image Spec, "Descriptors"): a JSON
  * object whose `mediaType` follows RFC 6838, whose `digest` follows the digest
  * grammar with a supported algorithm (so it is safe in a path), and whose `size`
- * is a non-negative safe integer. Other fields are left to the caller.
+ * is a non-negative safe integer. Other fields are left to the caller, and left out
+ * of the checked descriptor.
  */
 export function checkDescriptor(value: unknown): DescriptorCheck {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return { ok: false, problem: "a descriptor must be a JSON object" };

@@ -1,9 +1,8 @@
-import { RegistryError } from "../errors";
-
 /** OCI Distribution Spec, "Pulling manifests": `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*` */
 const NAME = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
-/** OCI Distribution Spec: a tag is `[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`. */
-const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
+/** OCI Distribution Spec, "Pulling manifests": the grammar of a tag. */
+export const TAG_GRAMMAR = "[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}";
+const TAG = new RegExp(`^${TAG_GRAMMAR}$`);
 /** OCI Image Spec, "Digests": registered algorithms with their exact encoded lengths. */
 const DIGEST_ENCODINGS = {
   sha256: /^[a-f0-9]{64}$/,
@@ -25,6 +24,8 @@ export const DIGEST_ALGORITHM_NAMES = {
 } as const satisfies Record<DigestAlgorithm, { webCrypto: string; iana: string }>;
 export type Digest = `${DigestAlgorithm}:${string}`;
 export type Reference = { kind: "tag"; tag: string } | { kind: "digest"; digest: Digest };
+/** A parsed manifest reference, or which grammar the text failed. */
+export type ReferenceParse = { ok: true; reference: Reference } | { ok: false; invalid: "digest" | "tag" };
 
 export function isRepositoryName(name: string): boolean {
   return name.length <= MAX_NAME_LENGTH && NAME.test(name);
@@ -50,23 +51,10 @@ export function digestHex(digest: Digest): string {
   return digest.slice(digest.indexOf(":") + 1);
 }
 
-/** Validates a repository name from the URL, or throws NAME_INVALID. */
-export function parseRepositoryName(name: string): string {
-  if (!isRepositoryName(name)) throw new RegistryError("NAME_INVALID", { detail: { name } });
-  return name;
-}
-
-/** Validates a digest from the URL, or throws DIGEST_INVALID. */
-export function parseDigest(value: string): Digest {
-  if (!isDigest(value)) throw new RegistryError("DIGEST_INVALID", { message: "invalid digest", detail: { digest: value } });
-  return value;
-}
-
 /** A manifest reference is a digest when it contains a colon, a tag otherwise (Distribution Spec, "Pulling manifests"). */
-export function parseReference(value: string): Reference {
-  if (value.includes(":")) return { kind: "digest", digest: parseDigest(value) };
-  if (!isTag(value)) throw new RegistryError("TAG_INVALID", { message: "invalid tag", detail: { tag: value } });
-  return { kind: "tag", tag: value };
+export function parseReference(value: string): ReferenceParse {
+  if (value.includes(":")) return isDigest(value) ? { ok: true, reference: { kind: "digest", digest: value } } : { ok: false, invalid: "digest" };
+  return isTag(value) ? { ok: true, reference: { kind: "tag", tag: value } } : { ok: false, invalid: "tag" };
 }
 
 /** Computes an OCI digest of bytes with the given algorithm. */

@@ -1,7 +1,7 @@
 import { isRepositoryName, isTag } from "../oci/reference";
 import { MEDIA_TYPES } from "../oci/media-types";
 import { computeDigest } from "../oci/reference";
-import type { Descriptor } from "../store/records";
+import type { Descriptor } from "../oci/descriptor";
 import { MemoryLayout, type Platform } from "./layout";
 import { LAYOUT_FILES, OCI_LAYOUT_VERSION, REF_NAME_ANNOTATION } from "../oci/layout";
 import { gzip, tar, type TarEntry } from "./tar";

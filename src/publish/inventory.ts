@@ -1,7 +1,6 @@
-import { checkDescriptor } from "../oci/descriptor";
+import { checkDescriptor, type Descriptor } from "../oci/descriptor";
 import { INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES } from "../oci/media-types";
 import { computeDigest, digestAlgorithm, isRepositoryName, isTag, type Digest } from "../oci/reference";
-import type { Descriptor } from "../store/records";
 import { PublishError } from "./errors";
 import { type LayoutSource } from "./layout";
 import { blobPath, LAYOUT_FILES, REF_NAME_ANNOTATION } from "../oci/layout";

@@ -1,6 +1,6 @@
 import { blobPath } from "../oci/layout";
 import { computeDigest, type Digest, type DigestAlgorithm } from "../oci/reference";
-import type { Descriptor } from "../store/records";
+import type { Descriptor } from "../oci/descriptor";
 
 /** The result of hashing one file of the tree. */
 export interface FileDigest {

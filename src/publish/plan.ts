@@ -1,6 +1,7 @@
 import { isDigest, type Digest } from "../oci/reference";
 import { keys } from "../store/keys";
-import type { BlobRecord, Descriptor, ManifestMetadata, Publication } from "../store/records";
+import type { Descriptor } from "../oci/descriptor";
+import type { BlobRecord, ManifestMetadata, Publication } from "../store/records";
 import { PublishError } from "./errors";
 import { readInventory, type Inventory } from "./inventory";
 import { type LayoutSource } from "./layout";

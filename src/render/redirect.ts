@@ -1,3 +1,4 @@
+import { PER_CLIENT } from "../http/headers";
 import type { ChosenMirror } from "../mirrors/select";
 import { blobUrl } from "../oci/layout";
 import { DIGEST_ALGORITHM_NAMES, digestAlgorithm, digestHex, type Digest } from "../oci/reference";
@@ -7,6 +8,8 @@ import { countryAttribute, type DownloadLocation } from "./metalink";
 export const MAX_DUPLICATE_LINKS = 10;
 
 /** The content's URL on each chosen mirror, in selection order (origin last). */
+export function downloadLocations(chosen: readonly [ChosenMirror, ...ChosenMirror[]], digest: Digest): [DownloadLocation, ...DownloadLocation[]];
+export function downloadLocations(chosen: readonly ChosenMirror[], digest: Digest): DownloadLocation[];
 export function downloadLocations(chosen: readonly ChosenMirror[], digest: Digest): DownloadLocation[] {
   return chosen.map((mirror) => ({ url: blobUrl(mirror.baseUrl, digest), country: mirror.country }));
 }
@@ -42,6 +45,39 @@ function hexToBase64(hex: string): string {
   let binary = "";
   for (let i = 0; i < hex.length; i += 2) binary += String.fromCharCode(Number.parseInt(hex.slice(i, i + 2), 16));
   return btoa(binary);
+}
+
+/** A blob GET's 307 answer: where the client goes, and the headers that go with it. */
+export interface BlobRedirect {
+  /** `Location`: the target's URL. */
+  location: string;
+  /** `Cache-Control`, one `Link: rel=duplicate` per other location, and `Digest`, in that order. */
+  headers: Array<[name: string, value: string]>;
+}
+
+/**
+ * The redirect for a blob: `Location` is `locations[target]` (the best, by
+ * default), every other location follows as an RFC 6249 duplicate in rank
+ * order, at most `linkLimit`; the RFC 3230 `Digest` lets the client check
+ * whichever copy it fetches, and the answer is this client's alone.
+ */
+export function blobRedirect(
+  locations: readonly [DownloadLocation, ...DownloadLocation[]],
+  digest: Digest,
+  linkLimit: number,
+  target = 0,
+): BlobRedirect {
+  const index = Number.isInteger(target) && target >= 0 && target < locations.length ? target : 0;
+  const first = locations[index] ?? locations[0];
+  const ordered = [first, ...locations.filter((_, i) => i !== index)];
+  return {
+    location: first.url,
+    headers: [
+      ["Cache-Control", PER_CLIENT],
+      ...duplicateLinks(ordered, linkLimit).map((link): [string, string] => ["Link", link]),
+      ["Digest", instanceDigest(digest)],
+    ],
+  };
 }
 
 /** RFC 3230, section 4.3.2 `Digest` instance digest, with the RFC 5843 algorithm names: `SHA-256=<base64 of the raw hash>`. */

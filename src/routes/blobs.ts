@@ -1,13 +1,12 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { NO_TRANSFORM } from "../http/headers";
-import { blobUrl } from "../oci/layout";
-import { parseDigest, parseRepositoryName } from "../oci/reference";
 import { prefersMetalink } from "../render/metalink";
-import { downloadLocations, duplicateLinks, instanceDigest } from "../render/redirect";
+import { blobRedirect, downloadLocations } from "../render/redirect";
 import { readTogether } from "../store/read-together";
 import { findBlob } from "./lookups";
 import { chooseMirrors, metalinkAnswer } from "./mirror-answers";
+import { digestParam, repositoryParam } from "./params";
 
 /**
  * `GET /v2/<name>/blobs/<digest>` redirects to a mirror (307, Range or not)
@@ -16,8 +15,8 @@ import { chooseMirrors, metalinkAnswer } from "./mirror-answers";
  * A client that prefers `application/metalink4+xml` gets an RFC 5854 document instead.
  */
 export const blobs = new Hono<AppEnv>().get("/:name{.+}/blobs/:digest", async (c) => {
-  const repository = parseRepositoryName(c.req.param("name"));
-  const digest = parseDigest(c.req.param("digest"));
+  const repository = repositoryParam(c.req.param("name"));
+  const digest = digestParam(c.req.param("digest"));
   c.set("logDigest", digest);
   // A GET will need the mirror table and crawl state: read them alongside the blob record,
   // and let both reads finish even on a miss, so no KV read outlives the request.
@@ -36,11 +35,8 @@ export const blobs = new Hono<AppEnv>().get("/:name{.+}/blobs/:digest", async (c
     c.header("ETag", `"${digest}"`);
     return c.body(null, 200);
   }
-  const chosen = await chooseMirrors(c, content, inputs);
-  c.header("Cache-Control", "private, no-store");
-  for (const link of duplicateLinks(downloadLocations(chosen, digest), c.var.settings.mirrorListCap)) {
-    c.header("Link", link, { append: true });
-  }
-  c.header("Digest", instanceDigest(digest));
-  return c.redirect(blobUrl(chosen[0].baseUrl, digest), 307);
+  const locations = downloadLocations(await chooseMirrors(c, content, inputs), digest);
+  const redirect = blobRedirect(locations, digest, c.var.settings.mirrorListCap);
+  for (const [name, value] of redirect.headers) c.header(name, value, { append: true });
+  return c.redirect(redirect.location, 307);
 });

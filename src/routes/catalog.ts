@@ -1,12 +1,12 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { RegistryError } from "../errors";
-import { paginate } from "../http/pagination";
 import { isRepositoryName } from "../oci/reference";
+import { pageParams } from "./params";
 
 /** `GET /v2/_catalog?n=&last=`: every published repository, paginated like tags. */
 export const catalog = new Hono<AppEnv>().get("/_catalog", async (c) => {
-  const page = paginate(
+  const page = pageParams(
     await c.var.registry.catalog(),
     c.req.query(),
     "/v2/_catalog",

@@ -1,11 +1,12 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { RegistryError } from "../errors";
+import { PER_CLIENT } from "../http/headers";
 import { blobUrl } from "../oci/layout";
 import { locateClient } from "../mirrors/client";
-import { parseDigest, parseRepositoryName } from "../oci/reference";
 import { findBlob } from "./lookups";
 import { selectFor } from "./mirror-answers";
+import { digestParam, repositoryParam } from "./params";
 
 /**
  * `GET /debug/selection/<name>/blobs/<digest>`, outside production only:
@@ -15,13 +16,13 @@ import { selectFor } from "./mirror-answers";
  */
 export const debug = new Hono<AppEnv>().get("/debug/selection/:name{.+}/blobs/:digest", async (c) => {
   if (c.var.settings.production) throw new RegistryError("NOT_FOUND", { detail: { path: new URL(c.req.url).pathname } });
-  const repository = parseRepositoryName(c.req.param("name"));
-  const digest = parseDigest(c.req.param("digest"));
+  const repository = repositoryParam(c.req.param("name"));
+  const digest = digestParam(c.req.param("digest"));
   const blob = await findBlob(c.var.registry, repository, digest);
   const { location, ignored } = locateClient(c.req.raw, c.var.settings);
   const content = { repository, digest, size: blob.size, generation: blob.generation };
   const selection = await selectFor(c, content, { client: location, explain: true });
-  c.header("Cache-Control", "private, no-store");
+  c.header("Cache-Control", PER_CLIENT);
   return c.json({
     repository,
     digest,

@@ -1,10 +1,10 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { NO_TRANSFORM } from "../http/headers";
-import { parseReference, parseRepositoryName } from "../oci/reference";
 import { prefersMetalink } from "../render/metalink";
 import { findManifest } from "./lookups";
 import { metalinkAnswer } from "./mirror-answers";
+import { referenceParam, repositoryParam } from "./params";
 
 /**
  * `GET`/`HEAD /v2/<name>/manifests/<reference>`: the stored bytes as published,
@@ -13,8 +13,8 @@ import { metalinkAnswer } from "./mirror-answers";
  * listing the manifest's copies on the mirrors instead.
  */
 export const manifests = new Hono<AppEnv>().get("/:name{.+}/manifests/:reference", async (c) => {
-  const repository = parseRepositoryName(c.req.param("name"));
-  const manifest = await findManifest(c.var.registry, repository, parseReference(c.req.param("reference")));
+  const repository = repositoryParam(c.req.param("name"));
+  const manifest = await findManifest(c.var.registry, repository, referenceParam(c.req.param("reference")));
   c.set("logDigest", manifest.digest);
   c.header("Vary", "Accept");
   if (prefersMetalink(c.req.header("Accept") ?? null, manifest.mediaType)) {

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { RegistryError } from "../errors";
+import { PER_CLIENT } from "../http/headers";
 import { clientLocation } from "../mirrors/client";
 import { selectMirrors, type ChosenMirror, type ClientLocation, type Selection } from "../mirrors/select";
 import { MEDIA_TYPES } from "../oci/media-types";
@@ -78,6 +79,6 @@ export async function metalinkAnswer(c: Context<AppEnv>, content: MirroredConten
   });
   c.header("Content-Type", MEDIA_TYPES.metalink4);
   c.header("Content-Length", String(new TextEncoder().encode(document).byteLength));
-  c.header("Cache-Control", "private, no-store");
+  c.header("Cache-Control", PER_CLIENT);
   return c.body(document, 200);
 }

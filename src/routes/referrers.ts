@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { MEDIA_TYPES } from "../oci/media-types";
-import { parseDigest, parseRepositoryName } from "../oci/reference";
+import { digestParam, repositoryParam } from "./params";
 
 /**
  * `GET /v2/<name>/referrers/<digest>?artifactType=` (Distribution Spec v1.1,
@@ -9,8 +9,8 @@ import { parseDigest, parseRepositoryName } from "../oci/reference";
  * digest, empty when there are none; the spec forbids a 404 here.
  */
 export const referrers = new Hono<AppEnv>().get("/:name{.+}/referrers/:digest", async (c) => {
-  const repository = parseRepositoryName(c.req.param("name"));
-  const digest = parseDigest(c.req.param("digest"));
+  const repository = repositoryParam(c.req.param("name"));
+  const digest = digestParam(c.req.param("digest"));
   const artifactType = c.req.query("artifactType");
   let manifests = await c.var.registry.referrers(repository, digest);
   if (artifactType !== undefined) {

@@ -1,15 +1,15 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { RegistryError } from "../errors";
-import { paginate } from "../http/pagination";
-import { isTag, parseRepositoryName } from "../oci/reference";
+import { isTag } from "../oci/reference";
+import { pageParams, repositoryParam } from "./params";
 
 /** `GET /v2/<name>/tags/list?n=&last=` (Distribution Spec, "Listing Tags"). */
 export const tags = new Hono<AppEnv>().get("/:name{.+}/tags/list", async (c) => {
-  const repository = parseRepositoryName(c.req.param("name"));
+  const repository = repositoryParam(c.req.param("name"));
   const all = await c.var.registry.tags(repository);
   if (all === null) throw new RegistryError("NAME_UNKNOWN", { detail: { name: repository } });
-  const page = paginate(
+  const page = pageParams(
     all,
     c.req.query(),
     `/v2/${repository}/tags/list`,

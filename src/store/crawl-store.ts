@@ -1,4 +1,5 @@
 import type { CrawlState } from "../mirrors/types";
+import { crawlCursorEntry, crawlStateEntry, putEntry } from "./encode";
 import { keys } from "./keys";
 
 /** The crawler's own keys, `crawl:state` and `crawl:cursor`; the operator's `mirrors` is never written here. */
@@ -16,7 +17,7 @@ export class CrawlStore {
 
   /** Writes the state under a new version, so every isolate's cached copy is replaced. */
   async saveState(state: CrawlState): Promise<void> {
-    await this.kv.put(keys.crawlState(), JSON.stringify(state), { metadata: { version: crypto.randomUUID() } });
+    await putEntry(this.kv, crawlStateEntry(state));
   }
 
   /** Index of the next mirror to check in crawl order; 0 when absent or malformed. */
@@ -27,6 +28,6 @@ export class CrawlStore {
   }
 
   async saveCursor(next: number): Promise<void> {
-    await this.kv.put(keys.crawlCursor(), JSON.stringify({ next }));
+    await putEntry(this.kv, crawlCursorEntry(next));
   }
 }

@@ -19,15 +19,6 @@ export interface BlobRecord {
   mediaType?: string;
 }
 
-/** An OCI descriptor as listed in an index (referrers, `index.json`). */
-export interface Descriptor {
-  mediaType: string;
-  digest: Digest;
-  size: number;
-  artifactType?: string;
-  annotations?: Record<string, string>;
-}
-
 /** Value of `publication` (the newest) and of `generation:<n>` (each one kept). */
 export interface Publication {
   generation: number;

@@ -1,6 +1,7 @@
 import type { Digest } from "../oci/reference";
 import { keys } from "./keys";
-import type { BlobRecord, Descriptor, Manifest, ManifestMetadata, Publication } from "./records";
+import type { Descriptor } from "../oci/descriptor";
+import type { BlobRecord, Manifest, ManifestMetadata, Publication } from "./records";
 
 /** Read access to published content. The only module that reads content keys from KV. */
 export class RegistryStore {

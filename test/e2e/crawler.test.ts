@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { writeDemoTree } from "../../scripts/lib/stack/demo-tree";
 import type { StackServer } from "../../scripts/lib/stack/local-stack";
-import { CRAWL_DEFAULTS } from "../../src/crawl/settings";
+import { CRAWL_DEFAULTS } from "../../src/config";
 import type { StatusReport } from "../../src/render/status-report";
 import { DEMO_REPOSITORY, expectBlobsServedByStaticServers, frontDoorBlobRequests, publishAgain, readFirstSeen, serversThatSentBlobs, skopeoCopy, useE2eStack } from "./support";
 

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeBigDemoTree, writeDemoTree } from "../../scripts/lib/stack/demo-tree";
 import { fault, NO_FAULT, type Fault, type FaultName } from "../../scripts/lib/stack/faults";
 import { BIG_DEMO_REF } from "../../scripts/lib/stack/local-stack";
-import { CRAWL_DEFAULTS } from "../../src/crawl/settings";
+import { CRAWL_DEFAULTS } from "../../src/config";
 import { parseMarker } from "../../src/oci/marker";
 import { startClientNetwork, type ClientNetwork } from "./client-network";
 import {

@@ -4,7 +4,7 @@ import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_DIR } from "../../scripts/lib/stack/local-stack";
 import { parseMirrorConfig } from "../../scripts/lib/publish/mirrors-config";
-import { CRAWL_DEFAULTS } from "../../src/crawl/settings";
+import { CRAWL_DEFAULTS } from "../../src/config";
 import type { MirrorTable } from "../../src/mirrors/types";
 import { useE2eStack } from "./support";
 

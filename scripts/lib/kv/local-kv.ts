@@ -2,6 +2,7 @@ import { join, resolve } from "node:path";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import type { MirrorTable } from "../../../src/mirrors/types";
 import { applyPlan, listPublishedKeys, type PublicationPlan } from "../../../src/publish/plan";
+import { mirrorsEntry, putEntry } from "../../../src/store/encode";
 import { keys } from "../../../src/store/keys";
 import type { Publication } from "../../../src/store/records";
 import type { KvTarget } from "./kv-target";
@@ -55,7 +56,7 @@ export class LocalKvTarget implements KvTarget {
   }
 
   async putMirrors(table: MirrorTable): Promise<void> {
-    await (await this.kv()).put(keys.mirrors(), JSON.stringify(table), { metadata: { version: table.version } });
+    await putEntry(await this.kv(), mirrorsEntry(table));
   }
 
   async close(): Promise<void> {

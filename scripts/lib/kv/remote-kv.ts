@@ -2,7 +2,8 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { MirrorTable } from "../../../src/mirrors/types";
-import { PUBLISHED_PREFIXES, type KvWrite, type PublicationPlan } from "../../../src/publish/plan";
+import { PUBLISHED_PREFIXES, type PublicationPlan } from "../../../src/publish/plan";
+import { mirrorsEntry, type KvEntry } from "../../../src/store/encode";
 import { keys } from "../../../src/store/keys";
 import type { Publication } from "../../../src/store/records";
 import type { KvTarget } from "./kv-target";
@@ -20,7 +21,7 @@ export interface BulkEntry {
 export type BulkFile = { name: string; action: "put"; entries: BulkEntry[] } | { name: string; action: "delete"; entries: string[] };
 
 /** Binary values travel base64-encoded with `base64: true`; strings as they are. */
-export function toBulkEntry(write: KvWrite): BulkEntry {
+export function toBulkEntry(write: KvEntry): BulkEntry {
   const entry: BulkEntry =
     typeof write.value === "string" ? { key: write.key, value: write.value } : { key: write.key, value: Buffer.from(write.value).toString("base64"), base64: true };
   if (write.metadata !== undefined) entry.metadata = write.metadata;
@@ -44,7 +45,7 @@ export function planBulkFiles(plan: PublicationPlan): BulkFile[] {
 }
 
 export function mirrorsBulkFile(table: MirrorTable): BulkFile {
-  return { name: "mirrors.json", action: "put", entries: [{ key: keys.mirrors(), value: JSON.stringify(table), metadata: { version: table.version } }] };
+  return { name: "mirrors.json", action: "put", entries: [toBulkEntry(mirrorsEntry(table))] };
 }
 
 /** Key names of `wrangler kv key list` output (a JSON array of `{name, ...}`). */

@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
+import type { Stats } from "node:fs";
 import { dirname, relative, resolve, sep } from "node:path";
 import type { DigestAlgorithm } from "../../../src/oci/reference";
+import { PublishError } from "../../../src/publish/errors";
 import type { FileDigest, LayoutSource } from "../../../src/publish/layout";
 
 function isMissing(error: unknown): boolean {
@@ -10,9 +12,29 @@ function isMissing(error: unknown): boolean {
   return code === "ENOENT" || code === "ENOTDIR";
 }
 
-/** An OCI image layout in a directory; large blobs are hashed as streams, never held whole. */
+function isInside(root: string, full: string): boolean {
+  const inside = relative(root, full);
+  return inside !== "" && inside !== ".." && !inside.startsWith(`..${sep}`);
+}
+
+function kindOf(info: Stats): string {
+  if (info.isDirectory()) return "a directory";
+  if (info.isFIFO()) return "a named pipe";
+  if (info.isSocket()) return "a socket";
+  if (info.isCharacterDevice() || info.isBlockDevice()) return "a device";
+  return "not a regular file";
+}
+
+/**
+ * An OCI image layout in a directory; large blobs are hashed as streams, never
+ * held whole. Every file is checked before it is opened: it must be a regular
+ * file whose real path (links resolved) lies inside the tree, so a FIFO, a
+ * device or a link out of the tree can neither hang the publisher nor make it
+ * read or write elsewhere.
+ */
 export class FsLayout implements LayoutSource {
   readonly root: string;
+  private realRoot: Promise<string> | undefined;
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -21,14 +43,37 @@ export class FsLayout implements LayoutSource {
   /** Resolves a tree path, refusing any that would leave the tree. */
   path(path: string): string {
     const full = resolve(this.root, path);
-    const inside = relative(this.root, full);
-    if (inside === "" || inside.startsWith(`..${sep}`) || inside === "..") throw new RangeError(`path outside the tree: ${path}`);
+    if (!isInside(this.root, full)) throw new RangeError(`path outside the tree: ${path}`);
     return full;
   }
 
-  async readFile(path: string): Promise<Uint8Array | null> {
+  private treeRoot(): Promise<string> {
+    this.realRoot ??= realpath(this.root);
+    return this.realRoot;
+  }
+
+  /** The real path of an existing tree file, checked; null when it does not exist. */
+  private async checkedFile(path: string): Promise<string | null> {
+    let real: string;
     try {
-      return new Uint8Array(await readFile(this.path(path)));
+      real = await realpath(this.path(path));
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw error;
+    }
+    if (!isInside(await this.treeRoot(), real)) {
+      throw new PublishError("LAYOUT_INVALID", `${path} resolves outside the tree (to ${real})`, { path });
+    }
+    const info = await stat(real);
+    if (!info.isFile()) throw new PublishError("LAYOUT_INVALID", `${path} is ${kindOf(info)}; the tree may hold only regular files`, { path });
+    return real;
+  }
+
+  async readFile(path: string): Promise<Uint8Array | null> {
+    const real = await this.checkedFile(path);
+    if (real === null) return null;
+    try {
+      return new Uint8Array(await readFile(real));
     } catch (error) {
       if (isMissing(error)) return null;
       throw error;
@@ -36,10 +81,12 @@ export class FsLayout implements LayoutSource {
   }
 
   async hashFile(path: string, algorithm: DigestAlgorithm): Promise<FileDigest | null> {
+    const real = await this.checkedFile(path);
+    if (real === null) return null;
     const hash = createHash(algorithm);
     let size = 0;
     try {
-      for await (const chunk of createReadStream(this.path(path)) as AsyncIterable<Buffer>) {
+      for await (const chunk of createReadStream(real) as AsyncIterable<Buffer>) {
         hash.update(chunk);
         size += chunk.byteLength;
       }
@@ -50,13 +97,23 @@ export class FsLayout implements LayoutSource {
     return { digest: `${algorithm}:${hash.digest("hex")}`, size };
   }
 
-  /** Writes a file through a temporary name and a rename, so a reader (or rsync) never sees half of it. */
+  /**
+   * Writes a file through a temporary name and a rename, so a reader (or rsync)
+   * never sees half of it. The folder must resolve inside the tree: a
+   * `frontdoor/` that links elsewhere is refused before anything is written.
+   */
   async writeFileAtomic(path: string, content: Uint8Array | string): Promise<void> {
     const target = this.path(path);
     await mkdir(dirname(target), { recursive: true });
+    const folder = await realpath(dirname(target));
+    const root = await this.treeRoot();
+    if (folder !== root && !isInside(root, folder)) {
+      throw new PublishError("LAYOUT_INVALID", `${dirname(path)} resolves outside the tree (to ${folder}); refusing to write ${path}`, { path });
+    }
     const temporary = `${target}.tmp-${process.pid}`;
     try {
-      await writeFile(temporary, content);
+      await rm(temporary, { force: true });
+      await writeFile(temporary, content, { flag: "wx" });
       await rename(temporary, target);
     } catch (error) {
       await rm(temporary, { force: true }).catch(() => undefined);

@@ -1,7 +1,12 @@
 import { parse, TomlError } from "smol-toml";
 import { z } from "zod";
+import { CONTINENT_CODES } from "../../../src/mirrors/continents";
+import { isCountryCode } from "../../../src/mirrors/countries";
+import { parseCidr } from "../../../src/mirrors/ip";
 import type { Mirror, MirrorTable, Origin } from "../../../src/mirrors/types";
+import { DIGEST_ALGORITHM_NAMES } from "../../../src/oci/reference";
 import { cidrProblem } from "./cidr";
+import { CliError } from "../cli/error";
 
 /** One problem in a mirrors file, with the 1-based line it was found on (null when it has no line). */
 export interface ConfigIssue {
@@ -10,7 +15,7 @@ export interface ConfigIssue {
 }
 
 /** A mirrors file that cannot be loaded; its message lists every problem as `<file>:<line>: <message>`. */
-export class MirrorConfigError extends Error {
+export class MirrorConfigError extends CliError {
   constructor(
     readonly file: string,
     readonly issues: ConfigIssue[],
@@ -20,7 +25,6 @@ export class MirrorConfigError extends Error {
   }
 }
 
-const CONTINENTS = ["AF", "AN", "AS", "EU", "NA", "OC", "SA"] as const;
 /** The selection code names the origin "origin", so no mirror may. */
 const RESERVED_IDS = new Set(["origin"]);
 
@@ -50,8 +54,11 @@ const baseUrl = z.string().transform((text, context) => {
 
 const country = z
   .string()
-  .regex(/^[A-Za-z]{2}$/, "must be an ISO 3166-1 alpha-2 code such as DE")
-  .transform((code) => code.toUpperCase());
+  .transform((code) => code.toUpperCase())
+  .refine(isCountryCode, "must be an ISO 3166-1 alpha-2 country code such as DE");
+
+/** Bandwidth weights allowed: wide enough for any real ratio between mirrors, finite so scores stay finite. */
+export const BANDWIDTH_RANGE = { min: 0.01, max: 1_000_000 } as const;
 
 const netblock = z.string().superRefine((block, context) => {
   const problem = cidrProblem(block);
@@ -66,18 +73,29 @@ const mirrorSchema = z
       .refine((id) => !RESERVED_IDS.has(id), "\"origin\" is reserved"),
     base_url: baseUrl,
     country,
-    continent: z.enum(CONTINENTS, { message: `must be one of ${CONTINENTS.join(", ")}` }),
+    continent: z.enum(CONTINENT_CODES, { message: `must be one of ${CONTINENT_CODES.join(", ")}` }),
     latitude: z.number().min(-90).max(90).optional(),
     longitude: z.number().min(-180).max(180).optional(),
     asns: z.array(z.number().int().min(1).max(4_294_967_295)).default([]),
     netblocks: z.array(netblock).default([]),
-    bandwidth: z.number().positive().finite(),
+    bandwidth: z
+      .number()
+      .min(BANDWIDTH_RANGE.min, `must be at least ${BANDWIDTH_RANGE.min}`)
+      .max(BANDWIDTH_RANGE.max, `must be at most ${BANDWIDTH_RANGE.max.toLocaleString("en")}`),
     private: z.boolean().default(false),
     enabled: z.boolean().default(true),
   })
   .refine((mirror) => (mirror.latitude === undefined) === (mirror.longitude === undefined), {
     message: "latitude and longitude go together",
     path: ["latitude"],
+  })
+  .superRefine((mirror, context) => {
+    if (!mirror.private) return;
+    mirror.netblocks.forEach((block, i) => {
+      if (parseCidr(block)?.length === 0) {
+        context.addIssue({ code: "custom", message: `${JSON.stringify(block)} is every address: a private mirror serves only its own networks`, path: ["netblocks", i] });
+      }
+    });
   });
 
 const fileSchema = z
@@ -148,7 +166,7 @@ function describePath(path: PropertyKey[]): string {
 }
 
 async function contentVersion(value: unknown): Promise<string> {
-  const hash = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(value)));
+  const hash = await crypto.subtle.digest(DIGEST_ALGORITHM_NAMES.sha256.webCrypto, new TextEncoder().encode(JSON.stringify(value)));
   return Array.from(new Uint8Array(hash).subarray(0, 8), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 

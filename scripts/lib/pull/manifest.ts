@@ -1,16 +1,17 @@
 import { TextDecoder } from "node:util";
-import { checkDescriptor, type CheckedDescriptor } from "../../../src/oci/descriptor";
+import { checkDescriptor, type Descriptor } from "../../../src/oci/descriptor";
 import { INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES } from "../../../src/oci/media-types";
+import { CliError } from "../cli/error";
 
 export type ParsedManifest =
-  | { kind: "index"; mediaType: string; manifests: CheckedDescriptor[] }
-  | { kind: "image"; mediaType: string; config: CheckedDescriptor; layers: CheckedDescriptor[] };
+  | { kind: "index"; mediaType: string; manifests: Descriptor[] }
+  | { kind: "image"; mediaType: string; config: Descriptor; layers: Descriptor[] };
 
-export class ManifestError extends Error {
+export class ManifestError extends CliError {
   override name = "ManifestError";
 }
 
-function descriptor(value: unknown, where: string): CheckedDescriptor {
+function descriptor(value: unknown, where: string): Descriptor {
   const checked = checkDescriptor(value);
   if (!checked.ok) throw new ManifestError(`${where}: ${checked.problem}`);
   return checked.descriptor;

@@ -1,7 +1,8 @@
 import { XMLParser } from "fast-xml-parser";
 import { isMediaType } from "../../../src/oci/media-types";
-import { isDigest, digestAlgorithm, digestHex, type Digest } from "../../../src/oci/reference";
+import { DIGEST_ALGORITHM_NAMES, isDigest, digestAlgorithm, digestHex, type Digest } from "../../../src/oci/reference";
 import { FRONTDOOR_NAMESPACE, METALINK_NAMESPACE } from "../../../src/render/metalink";
+import { CliError } from "../cli/error";
 
 /** The facts of a Metalink 4 document the client relies on, checked. */
 export interface MetalinkFile {
@@ -13,13 +14,16 @@ export interface MetalinkFile {
   mediaType: string | null;
 }
 
-export class MetalinkError extends Error {
+export class MetalinkError extends CliError {
   override name = "MetalinkError";
 }
 
-const HASH_TYPES = { sha256: "sha-256", sha512: "sha-512" } as const;
-
 type Node = Record<string, unknown>;
+
+/** The `<hash type>` naming the digest's algorithm (RFC 5854, section 4.2.4). */
+function hashType(digest: Digest): string {
+  return DIGEST_ALGORITHM_NAMES[digestAlgorithm(digest)].iana;
+}
 
 function text(value: unknown): string | null {
   if (typeof value === "string") return value.trim();
@@ -74,9 +78,9 @@ export function parseMetalink(document: string): MetalinkFile {
   const size = sizeText !== null && /^\d{1,15}$/.test(sizeText) ? Number(sizeText) : null;
   if (size === null) throw new MetalinkError("the metalink gives no valid size");
   const hashes = (file[name("hash")] as Node[] | undefined) ?? [];
-  const hash = hashes.find((entry) => entry["@_type"] === HASH_TYPES[digestAlgorithm(digest)]);
+  const hash = hashes.find((entry) => entry["@_type"] === hashType(digest));
   if (hash === undefined || text(hash)?.toLowerCase() !== digestHex(digest)) {
-    throw new MetalinkError(`the metalink's ${HASH_TYPES[digestAlgorithm(digest)]} hash does not match its name ${digest}`);
+    throw new MetalinkError(`the metalink's ${hashType(digest)} hash does not match its name ${digest}`);
   }
   const urls = ((file[name("url")] as Node[] | undefined) ?? [])
     .map((entry, order) => {

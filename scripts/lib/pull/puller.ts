@@ -1,10 +1,10 @@
 import { readFile } from "node:fs/promises";
-import { blobUrl } from "../../../src/oci/layout";
-import type { CheckedDescriptor } from "../../../src/oci/descriptor";
+import type { Descriptor } from "../../../src/oci/descriptor";
 import { MANIFEST_MEDIA_TYPES, MEDIA_TYPES } from "../../../src/oci/media-types";
-import { digestAlgorithm, digestHex, type Digest } from "../../../src/oci/reference";
-import { OCI_LAYOUT_VERSION, REF_NAME_ANNOTATION } from "../../../src/oci/layout";
+import type { Digest } from "../../../src/oci/reference";
+import { blobPath, blobUrl, OCI_LAYOUT_VERSION, REF_NAME_ANNOTATION } from "../../../src/oci/layout";
 import { formatBytes } from "../cli/format";
+import { CliError } from "../cli/error";
 import { DEFAULT_DOWNLOAD_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, downloadVerified, type DownloadOptions } from "./download";
 import { describeFetchError } from "./fetch-error";
 import { parseManifest, type ParsedManifest } from "./manifest";
@@ -51,7 +51,7 @@ export interface PullResult {
   fallbacks: Array<{ digest: Digest; mirror: string; attempts: Attempt[] }>;
 }
 
-export class PullError extends Error {
+export class PullError extends CliError {
   override name = "PullError";
   constructor(
     message: string,
@@ -63,7 +63,7 @@ export class PullError extends Error {
 
 /** The tree base of a mirror URL ending in `/blobs/<alg>/<hex>` for `digest`, or null. */
 export function treeBase(url: string, digest: Digest): string | null {
-  const suffix = `/blobs/${digestAlgorithm(digest)}/${digestHex(digest)}`;
+  const suffix = `/${blobPath(digest)}`;
   return url.endsWith(suffix) && url.length > suffix.length ? url.slice(0, -suffix.length) : null;
 }
 
@@ -173,7 +173,7 @@ async function pullInto(layout: StagedLayout, image: ImageReference, metalink: M
   const result: PullResult = { digest: metalink.digest, mirror, items: 1, bytes: metalink.size, fallbacks: [] };
   const fetched = new Set<Digest>([metalink.digest]);
 
-  async function fetchItem(item: CheckedDescriptor, label: string): Promise<string> {
+  async function fetchItem(item: Descriptor, label: string): Promise<string> {
     const path = await layout.blobPath(item.digest);
     if (fetched.has(item.digest)) return path;
     const attempts: Attempt[] = [];

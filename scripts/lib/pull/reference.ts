@@ -1,4 +1,5 @@
 import { isDigest, isRepositoryName, isTag, type Digest } from "../../../src/oci/reference";
+import { CliError } from "../cli/error";
 
 /** What to pull and from which front door. */
 export interface ImageReference {
@@ -11,7 +12,7 @@ export interface ImageReference {
   digest: Digest | null;
 }
 
-export class ImageReferenceError extends Error {
+export class ImageReferenceError extends CliError {
   override name = "ImageReferenceError";
 }
 

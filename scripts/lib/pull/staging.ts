@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { digestAlgorithm, digestHex, type Digest } from "../../../src/oci/reference";
+import { blobPath } from "../../../src/oci/layout";
+import type { Digest } from "../../../src/oci/reference";
+import { CliError } from "../cli/error";
 
-export class LayoutTargetError extends Error {
+export class LayoutTargetError extends CliError {
   override name = "LayoutTargetError";
 }
 
@@ -40,9 +42,9 @@ export class StagedLayout {
 
   /** `blobs/<alg>/<hex>` inside the staging directory; the digest was checked against the OCI grammar. */
   async blobPath(digest: Digest): Promise<string> {
-    const directory = join(this.root, "blobs", digestAlgorithm(digest));
-    await mkdir(directory, { recursive: true });
-    return join(directory, digestHex(digest));
+    const path = join(this.root, blobPath(digest));
+    await mkdir(dirname(path), { recursive: true });
+    return path;
   }
 
   async writeJson(name: "oci-layout" | "index.json", value: unknown): Promise<void> {

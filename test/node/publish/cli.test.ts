@@ -6,6 +6,8 @@ import { LocalKvTarget } from "../../../scripts/lib/kv/local-kv";
 import { publishTree } from "../../../scripts/lib/publish/publish-tree";
 import { localNamespaceId } from "../../../scripts/lib/kv/wrangler-config";
 import { REF_NAME_ANNOTATION } from "../../../src/oci/layout";
+import type { CrawlState } from "../../../src/mirrors/types";
+import { crawlStateEntry, putEntry } from "../../../src/store/encode";
 import { keys } from "../../../src/store/keys";
 import { PROJECT, run, runCli, withTempDir } from "./run-cli";
 import { stubWrangler, type StubWrangler } from "./stub-wrangler";
@@ -85,6 +87,12 @@ describe("frontdoor CLI: usage", () => {
   it("Should print a command's help for <command> --help", async () => {
     const result = await runCli(["mirrors", "load", "--help"]);
     expect([result.code, result.stdout]).toEqual([0, expect.stringContaining("Usage: frontdoor mirrors load")]);
+  });
+
+  it("Should say in each command's help what its own --dry-run does", async () => {
+    const mirrors = (await runCli(["mirrors", "load", "--help"])).stdout;
+    const publish = (await runCli(["publish", "--help"])).stdout;
+    expect([mirrors.includes("the namespace is not read"), mirrors.includes("publish"), publish.includes("publish still reads the namespace")]).toEqual([true, false, true]);
   });
 
   it("Should exit 2 and say what is missing when publish gets no target", async () => {
@@ -296,8 +304,8 @@ describe("frontdoor mirrors load", () => {
   it("Should keep the crawler's state when a changed file replaces the table", async () => {
     const example = await readFile(join(PROJECT, "mirrors.example.toml"), "utf8");
     expect((await loadLocally(example)).code).toBe(0);
-    const crawl = JSON.stringify({ "fra-1": { status: "up" } });
-    await withLocalKv((kv) => kv.put(keys.crawlState(), crawl, { metadata: { version: "crawl-1" } }));
+    const crawl = crawlStateEntry({ "fra-1": { status: "up" } } as unknown as CrawlState, "crawl-1");
+    await withLocalKv((kv) => putEntry(kv, crawl));
     const before = await storedTable();
     const changed = example.replace(/^bandwidth = 10$/m, "bandwidth = 11");
     expect(changed).not.toBe(example);
@@ -305,6 +313,6 @@ describe("frontdoor mirrors load", () => {
     const after = await storedTable();
     expect(after?.version).not.toBe(before?.version);
     expect(after?.bandwidths[0]).toBe(11);
-    expect(await withLocalKv((kv) => kv.getWithMetadata(keys.crawlState(), "text"))).toMatchObject({ value: crawl, metadata: { version: "crawl-1" } });
+    expect(await withLocalKv((kv) => kv.getWithMetadata(keys.crawlState(), "text"))).toMatchObject({ value: crawl.value, metadata: { version: "crawl-1" } });
   });
 });

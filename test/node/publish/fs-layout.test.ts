@@ -1,4 +1,5 @@
-import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { mkdir, readdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FsLayout } from "../../../scripts/lib/publish/fs-layout";
@@ -41,5 +42,46 @@ describe("FsLayout", () => {
     await writeFile(join(dir.path, "frontdoor", "generation", "occupied"), "");
     await expect(tree.writeFileAtomic("frontdoor/generation", "{}")).rejects.toThrow();
     expect(await readdir(join(dir.path, "frontdoor"))).toEqual(["generation"]);
+  });
+
+  describe("refuses what is not a regular file inside the tree, before opening it", () => {
+    const blob = "blobs/sha256/x";
+
+    beforeEach(async () => {
+      await mkdir(join(dir.path, "blobs", "sha256"), { recursive: true });
+    });
+
+    it("Should refuse a named pipe instead of hanging on it", async () => {
+      execFileSync("mkfifo", [join(dir.path, blob)]);
+      await expect(new FsLayout(dir.path).hashFile(blob, "sha256")).rejects.toThrow(`${blob} is a named pipe`);
+      await expect(new FsLayout(dir.path).readFile(blob)).rejects.toThrow(`${blob} is a named pipe`);
+    });
+
+    it("Should refuse a link to a device outside the tree", async () => {
+      await symlink("/dev/zero", join(dir.path, blob));
+      await expect(new FsLayout(dir.path).hashFile(blob, "sha256")).rejects.toThrow(`${blob} resolves outside the tree`);
+    });
+
+    it("Should name a blob that is a directory", async () => {
+      await mkdir(join(dir.path, blob));
+      await expect(new FsLayout(dir.path).hashFile(blob, "sha256")).rejects.toThrow(`${blob} is a directory`);
+    });
+
+    it("Should follow a link that stays inside the tree", async () => {
+      await writeFile(join(dir.path, "blobs", "sha256", "real"), "bytes");
+      await symlink("real", join(dir.path, blob));
+      expect(new TextDecoder().decode((await new FsLayout(dir.path).readFile(blob))!)).toBe("bytes");
+    });
+
+    it("Should refuse to write through a frontdoor folder that links out of the tree", async () => {
+      const outside = await withTempDir();
+      try {
+        await symlink(outside.path, join(dir.path, "frontdoor"));
+        await expect(new FsLayout(dir.path).writeFileAtomic("frontdoor/generation", "{}")).rejects.toThrow("frontdoor resolves outside the tree");
+        expect(await readdir(outside.path)).toEqual([]);
+      } finally {
+        await outside.remove();
+      }
+    });
   });
 });

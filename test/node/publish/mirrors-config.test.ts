@@ -184,4 +184,27 @@ describe("parseMirrorConfig", () => {
     const table = await parseMirrorConfig('[origin]\nbase_url = "https://origin.example.org/tree"\n');
     expect([table.origin?.baseUrl, table.mirrors]).toEqual(["https://origin.example.org/tree", []]);
   });
+
+  describe("values a real mirror cannot have", () => {
+    it.each([
+      ['country = "ZZ"', "must be an ISO 3166-1 alpha-2 country code"],
+      ['country = "XX"', "must be an ISO 3166-1 alpha-2 country code"],
+      ["bandwidth = 1e308", "must be at most 1,000,000"],
+      ["bandwidth = 0.001", "must be at least 0.01"],
+    ])("Should refuse %s", async (line, message) => {
+      const error = await configError(withSecondMirrorLine(line));
+      expect(error.message).toContain(message);
+      expect(error.message).toMatch(/m\.toml:1[1-9]/);
+    });
+
+    it.each(["0.0.0.0/0", "::/0", "::ffff:0.0.0.0/96"])("Should refuse a private mirror that claims every address (%s)", async (block) => {
+      const error = await configError(withSecondMirrorLine(`private = true\nnetblocks = ["10.0.0.0/8", "${block}"]`));
+      expect(error.message).toContain("is every address: a private mirror serves only its own networks");
+    });
+
+    it("Should accept a lower-case country code and store it upper-case", async () => {
+      const config = await parseMirrorConfig(withSecondMirrorLine('country = "fr"'), "m.toml");
+      expect(config.mirrors[1]!.country).toBe("FR");
+    });
+  });
 });

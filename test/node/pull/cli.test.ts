@@ -89,4 +89,9 @@ describe("npm run pull", () => {
     const result = await runPull([]);
     expect([result.code, result.stderr.startsWith("usage:")]).toEqual([2, true]);
   });
+
+  it("Should print usage on stdout and exit 0 for --help", async () => {
+    const result = await runPull(["--help"]);
+    expect([result.code, result.stdout.startsWith("usage:"), result.stderr]).toEqual([0, true, ""]);
+  });
 });

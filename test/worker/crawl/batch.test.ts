@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { pickBatch } from "../../../src/crawl/batch";
-import { CRAWL_DEFAULTS, effectiveBatchSize } from "../../../src/crawl/settings";
+import { CRAWL_DEFAULTS } from "../../../src/config";
+import { effectiveBatchSize } from "../../../src/crawl/settings";
 
 describe("pickBatch", () => {
   it("Should wrap a cursor left beyond a list that shrank", () => {

@@ -1,7 +1,7 @@
 import { reset } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { CRAWL_DEFAULTS } from "../../../src/crawl/settings";
+import { CRAWL_DEFAULTS } from "../../../src/config";
 import { crawlOnce } from "../../../src/crawl/sweep";
 import { keys } from "../../../src/store/keys";
 import { loadMirrorTable, mirror } from "../helpers/mirrors";

@@ -4,14 +4,15 @@ import type { Env } from "../../../src/env";
 import worker from "../../../src/index";
 import type { CrawlState, MirrorHealth } from "../../../src/mirrors/types";
 import type { Digest } from "../../../src/oci/reference";
+import { generationEntry, publicationEntry, putEntry } from "../../../src/store/encode";
 import { keys } from "../../../src/store/keys";
 import type { Publication } from "../../../src/store/records";
 
 /** Stores publication `generation` with its sample, and makes it the newest. */
 export async function publishGeneration(generation: number, sample: Array<{ digest: Digest; size: number }>): Promise<Publication> {
   const publication: Publication = { generation, published: `2026-11-27T1${generation % 10}:00:00Z`, sample };
-  await env.REGISTRY.put(keys.generation(generation), JSON.stringify(publication));
-  await env.REGISTRY.put(keys.publication(), JSON.stringify(publication));
+  await putEntry(env.REGISTRY, generationEntry(publication));
+  await putEntry(env.REGISTRY, publicationEntry(publication));
   return publication;
 }
 

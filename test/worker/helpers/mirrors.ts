@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import type { ClientLocation } from "../../../src/mirrors/select";
 import type { CrawlState, Mirror, MirrorHealth, MirrorTable } from "../../../src/mirrors/types";
-import { keys } from "../../../src/store/keys";
+import { crawlStateEntry, mirrorsEntry, putEntry } from "../../../src/store/encode";
 
 export const ORIGIN_URL = "https://origin.example.org/tree";
 
@@ -55,12 +55,11 @@ export function client(fields: Partial<ClientLocation> = {}): ClientLocation {
 
 /** Stores the operator's mirror table only, under a fresh version, as `frontdoor mirrors load` does: crawl keys are left alone. */
 export async function loadMirrorTable(mirrors: Mirror[], origin: MirrorTable["origin"] = null): Promise<void> {
-  const version = crypto.randomUUID();
-  await env.REGISTRY.put(keys.mirrors(), JSON.stringify({ version, origin, mirrors }), { metadata: { version } });
+  await putEntry(env.REGISTRY, mirrorsEntry({ version: crypto.randomUUID(), origin, mirrors }));
 }
 
 /** Stores a mirror table and crawl state, each under a fresh version, as the CLI and the crawler do. */
 export async function seedMirrors(table: Omit<MirrorTable, "version">, crawl: CrawlState = {}): Promise<void> {
   await loadMirrorTable(table.mirrors, table.origin);
-  await env.REGISTRY.put(keys.crawlState(), JSON.stringify(crawl), { metadata: { version: crypto.randomUUID() } });
+  await putEntry(env.REGISTRY, crawlStateEntry(crawl));
 }

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { computeDigest, type Digest } from "../../../src/oci/reference";
 import { MEDIA_TYPES } from "../../../src/oci/media-types";
+import { blobEntry, catalogEntry, manifestEntry, putEntry, tagEntry, tagListEntry } from "../../../src/store/encode";
 import { keys } from "../../../src/store/keys";
 
 const encoder = new TextEncoder();
@@ -30,14 +31,18 @@ export async function seedImage(repository: string, tag: string, generation = 1)
     }),
   );
   const manifestDigest = await computeDigest(manifestBytes);
-  const metadata = { digest: manifestDigest, mediaType: MEDIA_TYPES.ociManifest, generation };
-  await env.REGISTRY.put(keys.manifest(repository, manifestDigest), manifestBytes, { metadata });
-  await env.REGISTRY.put(keys.blob(repository, configDigest), JSON.stringify({ size: config.length, generation, mediaType: MEDIA_TYPES.ociConfig }));
-  await env.REGISTRY.put(keys.blob(repository, layerDigest), JSON.stringify({ size: layer.length, generation, mediaType: MEDIA_TYPES.ociLayerGzip }));
-  await env.REGISTRY.put(keys.tag(repository, tag), manifestBytes, { metadata });
+  const manifest = { digest: manifestDigest, mediaType: MEDIA_TYPES.ociManifest, generation };
   const existing = (await env.REGISTRY.get<string[]>(keys.tagList(repository), "json")) ?? [];
-  await env.REGISTRY.put(keys.tagList(repository), JSON.stringify([...new Set([...existing, tag])].sort()));
   const catalog = (await env.REGISTRY.get<string[]>(keys.catalog(), "json")) ?? [];
-  await env.REGISTRY.put(keys.catalog(), JSON.stringify([...new Set([...catalog, repository])].sort()));
+  for (const entry of [
+    manifestEntry(repository, manifest, manifestBytes),
+    blobEntry(repository, configDigest, { size: config.length, generation, mediaType: MEDIA_TYPES.ociConfig }),
+    blobEntry(repository, layerDigest, { size: layer.length, generation, mediaType: MEDIA_TYPES.ociLayerGzip }),
+    tagEntry(repository, tag, manifest, manifestBytes),
+    tagListEntry(repository, [...new Set([...existing, tag])]),
+    catalogEntry([...new Set([...catalog, repository])]),
+  ]) {
+    await putEntry(env.REGISTRY, entry);
+  }
   return { repository, tag, manifestBytes, manifestDigest, configDigest, layerDigest, layerSize: layer.length };
 }

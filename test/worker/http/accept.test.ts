@@ -1,10 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { negotiate, parseAccept } from "../../../src/http/accept";
+import { MAX_ACCEPT_RANGES, negotiate, parseAccept } from "../../../src/http/accept";
 
 const MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 const METALINK = "application/metalink4+xml";
 
 describe("parseAccept", () => {
+  it("Should read no more than MAX_ACCEPT_RANGES ranges of a huge header", () => {
+    expect(parseAccept("a/b, ".repeat(10_000))).toHaveLength(MAX_ACCEPT_RANGES);
+  });
+
   it("Should read media ranges with their q-values", () => {
     expect(parseAccept("text/html;q=0.5, application/json")).toEqual([
       { type: "text", subtype: "html", q: 0.5 },

@@ -4,7 +4,7 @@ import type { Env } from "../../../src/env";
 import type { Mirror, MirrorTable } from "../../../src/mirrors/types";
 import { MEDIA_TYPES } from "../../../src/oci/media-types";
 import { computeDigest, type Digest } from "../../../src/oci/reference";
-import { keys } from "../../../src/store/keys";
+import { blobEntry, generationEntry, publicationEntry, putEntry } from "../../../src/store/encode";
 import type { Publication } from "../../../src/store/records";
 import { crawledAt, seedMirrors } from "../helpers/mirrors";
 import { seedImage } from "../helpers/seed";
@@ -43,12 +43,10 @@ export async function seedContent(): Promise<Seeded> {
   const image = await seedImage(REPOSITORY, TAG, 2);
   const extra = encoder.encode("a blob addressed by sha512");
   const sha512Digest = await computeDigest(extra, "sha512");
-  await kv.put(keys.blob(REPOSITORY, sha512Digest), JSON.stringify({ size: extra.length, generation: 2 }));
+  await putEntry(kv, blobEntry(REPOSITORY, sha512Digest, { size: extra.length, generation: 2 }));
   const first: Publication = { generation: 2, published: FIRST_PUBLISHED, sample: [] };
   const newest: Publication = { generation: 3, published: NEWEST_PUBLISHED, sample: [] };
-  await kv.put(keys.generation(2), JSON.stringify(first));
-  await kv.put(keys.generation(3), JSON.stringify(newest));
-  await kv.put(keys.publication(), JSON.stringify(newest));
+  for (const entry of [generationEntry(first), generationEntry(newest), publicationEntry(newest)]) await putEntry(kv, entry);
   return {
     manifestDigest: image.manifestDigest,
     manifestSize: image.manifestBytes.length,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { computeDigest } from "../../../src/oci/reference";
 import { prefersMetalink, renderMetalink } from "../../../src/render/metalink";
-import { duplicateLinks, instanceDigest, MAX_DUPLICATE_LINKS } from "../../../src/render/redirect";
+import { blobRedirect, duplicateLinks, instanceDigest, MAX_DUPLICATE_LINKS } from "../../../src/render/redirect";
 import { escapeXml, xmlDocument } from "../../../src/render/xml";
 import { parseMetalink } from "./fixtures";
 
@@ -96,6 +96,31 @@ describe("duplicateLinks", () => {
   it("Should skip a location that is not an http(s) URL", () => {
     expect(duplicateLinks([locations[0]!, { url: "javascript:alert(1)", country: null }, locations[1]!], 10)).toEqual([
       "<http://m1.test/tree/x>; rel=duplicate; pri=1",
+    ]);
+  });
+});
+
+describe("blobRedirect", () => {
+  const [one, two, three] = [1, 2, 3].map((i) => ({ url: `http://m${i}.test/tree/x`, country: null }));
+
+  it("Should send the client to the best location and list the others as duplicates, then the digest", () => {
+    expect(blobRedirect([one!, two!, three!], digest, 10)).toEqual({
+      location: one!.url,
+      headers: [
+        ["Cache-Control", "private, no-store"],
+        ["Link", `<${two!.url}>; rel=duplicate; pri=1`],
+        ["Link", `<${three!.url}>; rel=duplicate; pri=2`],
+        ["Digest", instanceDigest(digest)],
+      ],
+    });
+  });
+
+  it("Should send the client to the target it is given, with every other location as a duplicate in rank order", () => {
+    const redirect = blobRedirect([one!, two!, three!], digest, 10, 1);
+    expect(redirect.location).toBe(two!.url);
+    expect(redirect.headers.filter(([name]) => name === "Link").map(([, value]) => value)).toEqual([
+      `<${one!.url}>; rel=duplicate; pri=1`,
+      `<${three!.url}>; rel=duplicate; pri=2`,
     ]);
   });
 });

@@ -3,7 +3,7 @@ import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { buildApp } from "../../../src/app";
 import type { Digest } from "../../../src/oci/reference";
-import { keys } from "../../../src/store/keys";
+import { blobEntry, putEntry, tagListEntry } from "../../../src/store/encode";
 import type { MirrorTable, CrawlState } from "../../../src/mirrors/types";
 import { healthy, mirror, ORIGIN_URL, seedMirrors } from "../helpers/mirrors";
 
@@ -17,8 +17,8 @@ const jp = mirror("mirror-jp", { country: "JP", continent: "AS" });
 
 /** Seeds one blob of `generation` and a mirror table with its crawl state, each under a fresh version. */
 async function seed(mirrors = [de, jp], crawl: CrawlState = { "mirror-de": healthy(3), "mirror-jp": healthy(3) }, origin: MirrorTable["origin"] = { baseUrl: ORIGIN_URL }, generation = 2) {
-  await env.REGISTRY.put(keys.blob(REPOSITORY, DIGEST), JSON.stringify({ size: 12, generation }));
-  await env.REGISTRY.put(keys.tagList(REPOSITORY), JSON.stringify(["latest"]));
+  await putEntry(env.REGISTRY, blobEntry(REPOSITORY, DIGEST, { size: 12, generation }));
+  await putEntry(env.REGISTRY, tagListEntry(REPOSITORY, ["latest"]));
   await seedMirrors({ origin, mirrors }, crawl);
 }
 

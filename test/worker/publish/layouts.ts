@@ -3,7 +3,7 @@ import type { Digest } from "../../../src/oci/reference";
 import { buildDemoLayout } from "../../../src/publish/demo-image";
 import { MemoryLayout } from "../../../src/publish/layout";
 import { blobPath, LAYOUT_FILES, REF_NAME_ANNOTATION } from "../../../src/oci/layout";
-import type { Descriptor } from "../../../src/store/records";
+import type { Descriptor } from "../../../src/oci/descriptor";
 
 const decoder = new TextDecoder();
 

@@ -118,8 +118,6 @@ describe("Malformed manifest references", () => {
     ["a name with a double slash", "/v2/fedora//minimal/manifests/latest", 400, "NAME_INVALID"],
     ["a name ending in a separator", "/v2/fedora-/manifests/latest", 400, "NAME_INVALID"],
     ["a name longer than 255 characters", `/v2/${"a".repeat(256)}/manifests/latest`, 400, "NAME_INVALID"],
-    ["a tag starting with a dot", "/v2/fedora/manifests/.hidden", 400, "TAG_INVALID"],
-    ["a tag of 129 characters", `/v2/fedora/manifests/${"t".repeat(129)}`, 400, "TAG_INVALID"],
     ["an unknown digest algorithm", `/v2/fedora/manifests/md5:${"0".repeat(32)}`, 400, "DIGEST_INVALID"],
     ["a sha256 digest one character short", `/v2/fedora/manifests/sha256:${"0".repeat(63)}`, 400, "DIGEST_INVALID"],
     ["a sha512 digest of sha256 length", `/v2/fedora/manifests/sha512:${"0".repeat(64)}`, 400, "DIGEST_INVALID"],
@@ -128,6 +126,19 @@ describe("Malformed manifest references", () => {
     const response = await request(path);
     expect(response.status).toBe(status);
     expect((await firstError(response)).code).toBe(code);
+  });
+
+  // Distribution Spec v1.1, "Pulling manifests": a manifest that is not found is 404; a malformed tag names none.
+  it.each([
+    ["a tag starting with a dot (the conformance suite's .INVALID_MANIFEST_NAME)", "/v2/fedora/manifests/.INVALID_MANIFEST_NAME"],
+    ["a tag of 129 characters", `/v2/fedora/manifests/${"t".repeat(129)}`],
+  ])("Should answer %s with 404 MANIFEST_UNKNOWN on GET and HEAD", async (_label, path) => {
+    const get = await request(path);
+    expect(get.status).toBe(404);
+    expect(await firstError(get)).toMatchObject({ code: "MANIFEST_UNKNOWN", message: "manifest unknown: not a valid tag" });
+    const head = await request(path, { method: "HEAD" });
+    expect(head.status).toBe(404);
+    expect(await head.text()).toBe("");
   });
 
   it("Should accept a sha512 digest of the right length and report it unknown", async () => {

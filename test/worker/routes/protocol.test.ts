@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
 import { createExecutionContext, reset } from "cloudflare:test";
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { buildApp } from "../../../src/app";
 import { ERROR_CODES } from "../../../src/errors";
+import { MAX_LOG_FIELD_LENGTH } from "../../../src/http/request-log";
 import { firstError, request } from "../helpers/fetch";
 import { seedImage } from "../helpers/seed";
 
@@ -106,17 +107,19 @@ describe("HEAD on every read route", () => {
 });
 
 describe("The request log", () => {
+  /** Sends one request through an app whose log lines land in the returned list. */
+  async function logged(path: string, init?: RequestInit): Promise<string[]> {
+    const lines: string[] = [];
+    const app = buildApp({ log: (line) => void lines.push(line) });
+    await app.fetch(new Request(`http://frontdoor.test${path}`, init), env, createExecutionContext());
+    return lines;
+  }
+
   it("Should write one JSON line per request with route, status, digest, mirror and duration, and nothing sensitive", async () => {
     const image = await seedImage("demo/hello", "latest");
-    const lines: string[] = [];
-    const log = vi.spyOn(console, "log").mockImplementation((line: unknown) => void lines.push(String(line)));
-    try {
-      await request(`/v2/demo/hello/manifests/latest?token=s3cret-token`, {
-        headers: { "CF-Connecting-IP": "203.0.113.77", Authorization: "Bearer s3cret-bearer" },
-      });
-    } finally {
-      log.mockRestore();
-    }
+    const lines = await logged(`/v2/demo/hello/manifests/latest?token=s3cret-token`, {
+      headers: { "CF-Connecting-IP": "203.0.113.77", Authorization: "Bearer s3cret-bearer" },
+    });
     expect(lines).toHaveLength(1);
     const entry = JSON.parse(lines[0]!) as Record<string, unknown>;
     expect(entry).toMatchObject({
@@ -128,5 +131,14 @@ describe("The request log", () => {
     });
     expect(entry.durationMs).toEqual(expect.any(Number));
     expect(lines[0]).not.toMatch(/203\.0\.113\.77|s3cret/);
+  });
+
+  it("Should cut a long path to MAX_LOG_FIELD_LENGTH characters and mark the cut", async () => {
+    const path = `/v2/${"a".repeat(3 * MAX_LOG_FIELD_LENGTH)}/tags/list`;
+    const lines = await logged(path);
+    expect(lines).toHaveLength(1);
+    const entry = JSON.parse(lines[0]!) as { path: string; status: number };
+    expect(entry.status).toBe(400);
+    expect(entry.path).toBe(`${path.slice(0, MAX_LOG_FIELD_LENGTH)}…`);
   });
 });

@@ -1,24 +1,25 @@
 import { reset } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { keys } from "../../../src/store/keys";
+import type { Descriptor } from "../../../src/oci/descriptor";
+import { putEntry, referrersEntry } from "../../../src/store/encode";
 import { firstError, request } from "../helpers/fetch";
 import { seedImage, type SeededImage } from "../helpers/seed";
 
 beforeEach(() => reset());
 
 let image: SeededImage;
-const signature = {
+const signature: Descriptor = {
   mediaType: "application/vnd.oci.image.manifest.v1+json",
   digest: `sha256:${"a".repeat(64)}`,
   size: 512,
   artifactType: "application/vnd.dev.sigstore.bundle.v0.3+json",
 };
-const sbom = { ...signature, digest: `sha256:${"b".repeat(64)}`, artifactType: "application/spdx+json" };
+const sbom: Descriptor = { ...signature, digest: `sha256:${"b".repeat(64)}`, artifactType: "application/spdx+json" };
 
 beforeEach(async () => {
   image = await seedImage("demo/hello", "latest");
-  await env.REGISTRY.put(keys.referrers("demo/hello", image.manifestDigest), JSON.stringify([signature, sbom]));
+  await putEntry(env.REGISTRY, referrersEntry("demo/hello", image.manifestDigest, [signature, sbom]));
 });
 
 describe("GET /v2/<name>/referrers/<digest>", () => {

@@ -3,7 +3,7 @@ import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { CrawlState, Mirror } from "../../../src/mirrors/types";
 import type { StatusReport } from "../../../src/render/status-report";
-import { keys } from "../../../src/store/keys";
+import { publicationEntry, putEntry } from "../../../src/store/encode";
 import { healthy, mirror, seedMirrors } from "../helpers/mirrors";
 
 const MIRRORS: Mirror[] = [
@@ -26,7 +26,7 @@ const CRAWL: CrawlState = {
 
 async function seedWorld(mirrors: Mirror[] = MIRRORS, crawl: CrawlState = CRAWL): Promise<void> {
   await seedMirrors({ origin: null, mirrors }, crawl);
-  await env.REGISTRY.put(keys.publication(), JSON.stringify({ generation: 3, published: "2026-11-27T11:00:00.000Z", sample: [] }));
+  await putEntry(env.REGISTRY, publicationEntry({ generation: 3, published: "2026-11-27T11:00:00.000Z", sample: [] }));
 }
 
 async function statusJson(): Promise<StatusReport> {

@@ -1,0 +1,51 @@
+import { settingsFrom, type Settings } from "./config";
+import { crawlSettingsFrom, type CrawlSettings } from "./crawl/settings";
+import type { Env } from "./env";
+import { MirrorStore } from "./store/mirror-store";
+import { RegistryStore } from "./store/registry-store";
+import { VersionedCache } from "./store/versioned-cache";
+
+/** What the request handlers work with, built from the bindings and variables. */
+export interface Services {
+  settings: Settings;
+  registry: RegistryStore;
+  mirrors: MirrorStore;
+}
+
+/**
+ * The composition root, shared by the fetch middleware and the scheduled
+ * handler: it parses the variables and builds the stores once per
+ * environment object (workerd hands every invocation of an isolate the same
+ * one), over one isolate cache of versioned values. src/index.ts makes one
+ * per isolate; tests make their own, with their own cache.
+ */
+export class CompositionRoot {
+  private readonly services = new WeakMap<Env, Services>();
+  private readonly crawlSettings = new WeakMap<Env, CrawlSettings>();
+
+  constructor(readonly cache: VersionedCache = new VersionedCache()) {}
+
+  /** Settings and stores for the routes; an invalid variable fails every request loudly. */
+  servicesFor(env: Env): Services {
+    let services = this.services.get(env);
+    if (services === undefined) {
+      services = {
+        settings: settingsFrom(env),
+        registry: new RegistryStore(env.REGISTRY),
+        mirrors: new MirrorStore(env.REGISTRY, this.cache),
+      };
+      this.services.set(env, services);
+    }
+    return services;
+  }
+
+  /** The crawler's settings, parsed apart so that a bad crawler variable fails the crawl, not the registry. */
+  crawlSettingsFor(env: Env): CrawlSettings {
+    let settings = this.crawlSettings.get(env);
+    if (settings === undefined) {
+      settings = crawlSettingsFrom(env);
+      this.crawlSettings.set(env, settings);
+    }
+    return settings;
+  }
+}
