@@ -4,7 +4,9 @@
  */
 import { constants } from "node:os";
 import { parseDevClient } from "../src/mirrors/client";
-import { startLocalStack, type LocalStack } from "./lib/stack/local-stack";
+import { startFaultControl, type FaultControl } from "./lib/stack/fault-control";
+import { parseFaultAssignments } from "./lib/stack/faults";
+import { BIG_DEMO_REF, DEMO_MIRRORS, startLocalStack, type LocalStack } from "./lib/stack/local-stack";
 import { DEFAULT_CLIENT_PLACE } from "./lib/stack/local-worker";
 
 function parsePort(value: string | undefined): number {
@@ -35,7 +37,25 @@ function clientLine(vars: Record<string, string>): string {
     : `Clients are taken to be at ${pretended} (FRONTDOOR_DEV_CLIENT); curl -H 'X-Frontdoor-Client-Country: US' overrides it per request.`;
 }
 
-function instructions(stack: LocalStack, vars: Record<string, string>): string {
+/** `FRONTDOOR_FAULTS`: the faults the local mirrors start with, `<mirror id>=<fault>[,...]`; checked here, so a bad value stops the start. */
+function startFaults(value: string | undefined): ReturnType<typeof parseFaultAssignments> {
+  try {
+    return parseFaultAssignments(value, DEMO_MIRRORS.map((mirror) => mirror.id));
+  } catch (error) {
+    throw new Error(`FRONTDOOR_FAULTS: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function faultLines(stack: LocalStack, control: FaultControl): string[] {
+  const [first] = stack.mirrors;
+  return [
+    `Mirror faults (loopback only): curl ${control.url}/ lists them;`,
+    `  curl -X PUT --data cut-always ${control.url}/${first?.id ?? "<mirror id>"}   curl -X DELETE ${control.url}/${first?.id ?? "<mirror id>"}`,
+    `  or start with FRONTDOOR_FAULTS='${first?.id ?? "<mirror id>"}=slow' npm start`,
+  ];
+}
+
+function instructions(stack: LocalStack, vars: Record<string, string>, control: FaultControl): string {
   const image = `${stack.registry}/demo/hello:latest`;
   return [
     "",
@@ -47,9 +67,11 @@ function instructions(stack: LocalStack, vars: Record<string, string>): string {
     `  skopeo inspect --tls-verify=false docker://${image}`,
     `  skopeo copy --all --src-tls-verify=false docker://${image} oci:/tmp/hello:latest`,
     `  podman pull --tls-verify=false ${image}`,
+    `  podman pull --tls-verify=false ${stack.registry}/${BIG_DEMO_REF}   (layers of several MiB)`,
     "",
     "Blobs are redirected (307) to these static servers of the tree:",
-    ...stack.servers().map(({ id, server, dir }) => `  ${id.padEnd(8)} ${server.url}  (${dir})`),
+    ...stack.servers().map(({ id, server, dir }) => `  ${id.padEnd(8)} ${server.url}  (${dir})${server.fault.name === "none" ? "" : `  fault: ${server.fault.name}`}`),
+    ...faultLines(stack, control),
     "",
     `Mirrors config: ${stack.mirrorsToml}   local KV: ${stack.persistDir}`,
     clientLine(vars),
@@ -83,14 +105,17 @@ function exitOnSignals(): void {
 
 async function main(): Promise<void> {
   const vars = devClientVars(process.env.FRONTDOOR_DEV_CLIENT);
+  const faults = startFaults(process.env.FRONTDOOR_FAULTS);
   exitOnSignals();
   const stack = await startLocalStack({
     port: parsePort(process.env.PORT),
     vars,
+    faults,
     progress: (message) => console.log(message),
     onWorkerLog: (line) => console.log(line.message),
   });
-  console.log(instructions(stack, vars));
+  const control = await startFaultControl(new Map(stack.mirrors.map(({ id, server }) => [id, server])));
+  console.log(instructions(stack, vars, control));
 }
 
 main().catch((error: unknown) => {

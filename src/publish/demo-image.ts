@@ -99,6 +99,62 @@ async function addImage(layout: MemoryLayout, platform: Platform, shared: { desc
   );
 }
 
+export interface BigDemoImageOptions {
+  repository?: string;
+  tag?: string;
+  /** Size of each layer's one file, in bytes; the gzip'd layer is a little larger, as the bytes do not compress. */
+  layerSizes?: readonly number[];
+  /** Seed of the layers' bytes: another seed gives other blobs. */
+  seed?: number;
+}
+
+const MiB = 1024 * 1024;
+
+/** Three layers of several MiB: large enough that a cut-off or a trickle is a real transfer, small enough to build in a second. */
+export const BIG_DEMO_LAYER_SIZES: readonly number[] = Object.freeze([5 * MiB, 4 * MiB, 3 * MiB]);
+
+/**
+ * Builds a larger image for transfer tests: an image index over one linux/amd64 manifest
+ * whose layers each hold one file of deterministic bytes that gzip cannot shrink.
+ * Same bytes on every build with the same options.
+ */
+export async function buildBigDemoLayout(options: BigDemoImageOptions = {}): Promise<MemoryLayout> {
+  const { repository = "demo/big", tag = "latest", layerSizes = BIG_DEMO_LAYER_SIZES, seed = 0xb16 } = options;
+  if (!isRepositoryName(repository)) throw new RangeError(`invalid repository name: ${repository}`);
+  if (!isTag(tag)) throw new RangeError(`invalid tag: ${tag}`);
+  if (layerSizes.length === 0 || layerSizes.some((size) => !Number.isSafeInteger(size) || size < 1)) throw new RangeError("layer sizes must be positive integers");
+
+  const layout = new MemoryLayout();
+  const layers = [];
+  for (const [n, size] of layerSizes.entries()) {
+    layers.push(await addLayer(layout, [directory("big/"), file(`big/part-${n}.bin`, noise(size, (seed * 31 + n + 1) >>> 0))]));
+  }
+  const platform: Platform = { architecture: "amd64", os: "linux" };
+  const config = await layout.addJsonBlob(
+    {
+      created: CREATED,
+      architecture: platform.architecture,
+      os: platform.os,
+      config: { Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: ["/bin/sh"], WorkingDir: "/" },
+      rootfs: { type: "layers", diff_ids: layers.map((layer) => layer.diffId) },
+      history: layers.map((_, n) => ({ created: CREATED, created_by: `registry-frontdoor demo: big part ${n}` })),
+    },
+    MEDIA_TYPES.ociConfig,
+  );
+  const manifest = await layout.addJsonBlob(
+    { schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config, layers: layers.map((layer) => layer.descriptor) },
+    MEDIA_TYPES.ociManifest,
+    { platform },
+  );
+  const index = await layout.addJsonBlob({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [manifest] }, MEDIA_TYPES.ociIndex);
+  layout.writeFile(LAYOUT_FILES.ociLayout, JSON.stringify(OCI_LAYOUT_VERSION));
+  layout.writeFile(
+    LAYOUT_FILES.index,
+    JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [{ ...index, annotations: { [REF_NAME_ANNOTATION]: `${repository}:${tag}` } }] }),
+  );
+  return layout;
+}
+
 /**
  * Builds the demo content: an OCI image layout holding one multi-platform image
  * (linux/amd64 and linux/arm64), an image index over two image manifests, each

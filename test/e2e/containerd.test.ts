@@ -1,25 +1,15 @@
-import { mkdtemp } from "node:fs/promises";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ctr, startContainerd, type ContainerdDaemon } from "../../scripts/lib/process/daemons";
-import { expectBlobsServedByStaticServers, staticServerBytes, tamperEverywhere, useE2eStack } from "./support";
+import { describe, expect, it } from "vitest";
+import { ctr } from "../../scripts/lib/process/daemons";
+import { ctrPull, expectBlobsServedByStaticServers, staticServerBytes, tamperEverywhere, useContainerd, useE2eStack } from "./support";
 
 const context = useE2eStack();
-let containerd: ContainerdDaemon | undefined;
+const containerd = useContainerd(context);
 let namespaces = 0;
-
-beforeAll(async () => {
-  containerd = await startContainerd(await mkdtemp(join(context().scratch, "containerd-")));
-});
-
-afterAll(async () => {
-  await containerd?.stop();
-});
 
 /** Pulls in a namespace of its own; namespaces do not share content (see `startContainerd`). */
 async function pull(): Promise<{ namespace: string; result: Awaited<ReturnType<typeof ctr>> }> {
   const namespace = `pull-${++namespaces}`;
-  return { namespace, result: await ctr(containerd!.socket, namespace, ["image", "pull", "--plain-http", context().image]) };
+  return { namespace, result: await ctrPull(containerd(), namespace, context().image) };
 }
 
 describe("containerd (ctr)", () => {
@@ -31,7 +21,7 @@ describe("containerd (ctr)", () => {
   it("Should record the image under the published index digest", async () => {
     const { namespace, result } = await pull();
     expect(result.code, result.stderr).toBe(0);
-    const list = await ctr(containerd!.socket, namespace, ["image", "ls"]);
+    const list = await ctr(containerd().socket, namespace, ["image", "ls"]);
     expect(list.code, list.stderr).toBe(0);
     const row = list.stdout.split("\n").find((line) => line.startsWith(context().image));
     expect(row).toContain(context().demo.index.digest);

@@ -1,13 +1,11 @@
-import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
+import { cp, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { skopeo } from "../../scripts/lib/process/daemons";
 import { writeDemoTree } from "../../scripts/lib/stack/demo-tree";
-import { PROJECT_DIR, type StackServer } from "../../scripts/lib/stack/local-stack";
-import { runCommand } from "../../scripts/lib/process/processes";
+import type { StackServer } from "../../scripts/lib/stack/local-stack";
 import { CRAWL_DEFAULTS } from "../../src/config";
 import type { StatusReport } from "../../src/render/status-report";
-import { DEMO_REPOSITORY, expectBlobsServedByStaticServers, frontDoorBlobRequests, serversThatSentBlobs, useE2eStack } from "./support";
+import { DEMO_REPOSITORY, expectBlobsServedByStaticServers, frontDoorBlobRequests, publishAgain, readFirstSeen, serversThatSentBlobs, skopeoCopy, useE2eStack } from "./support";
 
 /** The mirror nearest the stack's client (Frankfurt): the one a pull goes to while it qualifies. */
 const NEAREST = "de-fra";
@@ -24,9 +22,7 @@ afterEach(async () => {
 });
 
 function mirrorServer(id: string): StackServer {
-  const found = context().stack.mirrors.find((mirror) => mirror.id === id);
-  if (found === undefined) throw new Error(`the stack has no mirror ${id}`);
-  return found;
+  return context().stack.mirror(id);
 }
 
 async function crawlTimes(times: number): Promise<void> {
@@ -42,7 +38,7 @@ async function statusOf(id: string): Promise<StatusReport["mirrors"][number] | u
 async function copyImage(reference: string): Promise<void> {
   const dir = await mkdtemp(join(context().scratch, "skopeo-"));
   try {
-    const result = await skopeo(dir, ["copy", "--all", "--src-tls-verify=false", `docker://${context().stack.registry}/${reference}`, `oci:${join(dir, "image")}:copy`]);
+    const result = await skopeoCopy(dir, `${context().stack.registry}/${reference}`, { all: true });
     expect(result.code, result.stderr).toBe(0);
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -106,10 +102,7 @@ describe("a mirror left a generation behind", () => {
 
   beforeAll(async () => {
     await writeDemoTree(context().stack.tree, { repository: "demo/next", tag: "v2", message: "published in the second generation" });
-    const published = await runCommand(process.execPath, ["--import", "tsx", join(PROJECT_DIR, "scripts", "frontdoor.ts"), "publish", context().stack.tree, "--local", context().stack.persistDir], {
-      cwd: PROJECT_DIR,
-    });
-    expect(published.code, published.stderr).toBe(0);
+    await publishAgain(context().stack);
     for (const mirror of context().stack.mirrors) {
       if (mirror.id !== NEAREST) await cp(context().stack.tree, mirror.dir, { recursive: true, force: true });
     }
@@ -121,9 +114,9 @@ describe("a mirror left a generation behind", () => {
   });
 
   it("Should never be sent a blob first published in the newer generation", async () => {
-    const firstSeen = JSON.parse(await readFile(join(context().stack.tree, "frontdoor", "first-seen.json"), "utf8")) as Record<string, number>;
+    const firstSeen = await readFirstSeen(context().stack.tree);
     await copyImage(next);
-    const newBlobRequests = frontDoorBlobRequests(context().stack).filter((request) => firstSeen[request.path.slice(request.path.lastIndexOf("/") + 1)] === 2);
+    const newBlobRequests = frontDoorBlobRequests(context().stack).filter((request) => firstSeen.get(request.path.slice(request.path.lastIndexOf("/") + 1)) === 2);
     expect(newBlobRequests.length).toBeGreaterThan(0);
     expect(newBlobRequests.map((request) => request.mirror)).not.toContain(NEAREST);
   });

@@ -1,32 +1,17 @@
-import { mkdtemp } from "node:fs/promises";
-import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { docker, startContainerd, startDockerd, type ContainerdDaemon, type DockerDaemon } from "../../scripts/lib/process/daemons";
-import { expectBlobsServedByStaticServers, staticServerBytes, tamperEverywhere, useE2eStack } from "./support";
+import { beforeEach, describe, expect, it } from "vitest";
+import { docker } from "../../scripts/lib/process/daemons";
+import { dockerForgetImages, dockerPull, expectBlobsServedByStaticServers, staticServerBytes, tamperEverywhere, useContainerd, useDockerd, useE2eStack } from "./support";
 
 const context = useE2eStack();
-let containerd: ContainerdDaemon | undefined;
-let dockerd: DockerDaemon | undefined;
-let dockerDir: string;
-
-beforeAll(async () => {
-  containerd = await startContainerd(await mkdtemp(join(context().scratch, "containerd-")));
-  dockerDir = await mkdtemp(join(context().scratch, "docker-"));
-  dockerd = await startDockerd(dockerDir, containerd.socket);
-});
-
-afterAll(async () => {
-  await dockerd?.stop();
-  await containerd?.stop();
-});
+const engine = useDockerd(context, useContainerd(context));
 
 /** Every test starts without the image, so no layer is reused from an earlier one. */
 beforeEach(async () => {
-  await docker(dockerd!.host, dockerDir, ["image", "rm", "--force", context().image]);
+  await dockerForgetImages(engine());
 });
 
 function pull(): ReturnType<typeof docker> {
-  return docker(dockerd!.host, dockerDir, ["pull", context().image]);
+  return dockerPull(engine(), context().image);
 }
 
 describe("docker (dockerd on containerd)", () => {
@@ -38,7 +23,7 @@ describe("docker (dockerd on containerd)", () => {
   it("Should record the published index digest as the image's repo digest", async () => {
     const result = await pull();
     expect(result.code, result.stderr).toBe(0);
-    const inspect = await docker(dockerd!.host, dockerDir, ["image", "inspect", context().image]);
+    const inspect = await docker(engine().daemon.host, engine().dir, ["image", "inspect", context().image]);
     expect(inspect.code, inspect.stderr).toBe(0);
     const [image] = JSON.parse(inspect.stdout) as Array<{ RepoDigests: string[]; Architecture: string }>;
     expect(image?.RepoDigests).toContain(`${context().stack.registry}/demo/hello@${context().demo.index.digest}`);

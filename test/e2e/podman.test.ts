@@ -2,14 +2,14 @@ import { mkdtemp } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { podman } from "../../scripts/lib/process/daemons";
-import { expectBlobsServedByStaticServers, staticServerBytes, tamperEverywhere, useE2eStack } from "./support";
+import { expectBlobsServedByStaticServers, podmanPull, staticServerBytes, tamperEverywhere, useE2eStack } from "./support";
 
 const context = useE2eStack();
 
 /** Pulls into fresh podman storage, so nothing is reused from an earlier test. */
 async function pull(): Promise<{ dir: string; result: Awaited<ReturnType<typeof podman>> }> {
   const dir = await mkdtemp(join(context().scratch, "podman-"));
-  return { dir, result: await podman(dir, ["pull", "--tls-verify=false", context().image]) };
+  return { dir, result: await podmanPull(dir, context().image) };
 }
 
 describe("podman", () => {

@@ -2,15 +2,13 @@ import { mkdtemp } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { OVERRIDE_HEADERS } from "../../src/mirrors/client";
-import { skopeo } from "../../scripts/lib/process/daemons";
-import { DEMO_REPOSITORY, serversThatSentBlobs, staticServerBytes, useE2eStack, type E2eContext } from "./support";
+import { DEMO_REPOSITORY, serversThatSentBlobs, skopeoCopy, staticServerBytes, useE2eStack, type E2eContext } from "./support";
 
 const JAPAN = JSON.stringify({ country: "JP", continent: "AS" });
 const UNITED_STATES = JSON.stringify({ country: "US", continent: "NA" });
 
-async function copyAll(context: E2eContext): Promise<Awaited<ReturnType<typeof skopeo>>> {
-  const dir = await mkdtemp(join(context.scratch, "skopeo-"));
-  return skopeo(dir, ["copy", "--all", "--src-tls-verify=false", `docker://${context.image}`, `oci:${join(dir, "image")}:latest`]);
+async function copyAll(context: E2eContext): ReturnType<typeof skopeoCopy> {
+  return skopeoCopy(await mkdtemp(join(context.scratch, "skopeo-")), context.image, { all: true });
 }
 
 /** A real pull of every platform succeeds, and the access logs show that one mirror, and only it, sent every blob. */

@@ -2,14 +2,13 @@ import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { skopeo } from "../../scripts/lib/process/daemons";
-import { blobPath, expectBlobsServedByStaticServers, staticServerBytes, tamperEverywhere, useE2eStack } from "./support";
+import { blobPath, expectBlobsServedByStaticServers, skopeoCopy, staticServerBytes, tamperEverywhere, useE2eStack } from "./support";
 
 const context = useE2eStack();
 
 async function copyAll(): Promise<{ dir: string; result: Awaited<ReturnType<typeof skopeo>> }> {
   const dir = await mkdtemp(join(context().scratch, "skopeo-"));
-  const result = await skopeo(dir, ["copy", "--all", "--src-tls-verify=false", `docker://${context().image}`, `oci:${join(dir, "image")}:latest`]);
-  return { dir: join(dir, "image"), result };
+  return { dir: join(dir, "image"), result: await skopeoCopy(dir, context().image, { all: true }) };
 }
 
 describe("skopeo", () => {

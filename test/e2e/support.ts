@@ -2,7 +2,9 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
-import { startLocalStack, type LocalStack, type LocalStackOptions } from "../../scripts/lib/stack/local-stack";
+import { ctr, docker, podman, skopeo, startContainerd, startDockerd, type ContainerdDaemon, type DockerDaemon } from "../../scripts/lib/process/daemons";
+import { runCommand, type CommandResult } from "../../scripts/lib/process/processes";
+import { PROJECT_DIR, startLocalStack, type LocalStack, type LocalStackOptions } from "../../scripts/lib/stack/local-stack";
 
 export const DEMO_REPOSITORY = "demo/hello";
 export const DEMO_TAG = "latest";
@@ -59,6 +61,22 @@ export async function readDemoImage(tree: string): Promise<DemoImage> {
   amd64OwnLayer = perPlatform.get("amd64")?.find((layer) => !otherLayers.has(layer.digest));
   if (amd64OwnLayer === undefined) throw new Error("the demo image has no layer of its own for linux/amd64");
   return { index, manifests, blobs, amd64Blobs, amd64OwnLayer };
+}
+
+/** Config and layers of the linux/amd64 image that `refName` (`<repository>:<tag>`) names in the tree: what a pull on this machine fetches. */
+export async function readImageBlobs(tree: string, refName: string): Promise<Array<{ digest: string; size: number }>> {
+  const top = await readJson<{ manifests: Array<Descriptor & { annotations?: Record<string, string> }> }>(tree, "index.json");
+  const entry = top.manifests.find((manifest) => manifest.annotations?.["org.opencontainers.image.ref.name"] === refName);
+  if (entry === undefined) throw new Error(`${tree}/index.json has no ${refName}`);
+  let manifest: Descriptor = entry;
+  if (entry.mediaType.endsWith("index.v1+json") || entry.mediaType.endsWith("manifest.list.v2+json")) {
+    const { manifests } = await readJson<{ manifests: Descriptor[] }>(tree, blobPath(entry.digest));
+    const amd64 = manifests.find((candidate) => candidate.platform?.os === "linux" && candidate.platform.architecture === "amd64");
+    if (amd64 === undefined) throw new Error(`${refName} has no linux/amd64 image`);
+    manifest = amd64;
+  }
+  const image = await readJson<{ config: Descriptor; layers: Descriptor[] }>(tree, blobPath(manifest.digest));
+  return [image.config, ...image.layers].map(({ digest, size }) => ({ digest, size }));
 }
 
 /** A started stack, the demo image it serves, and a scratch directory; all removed by `close()`. */
@@ -183,4 +201,123 @@ export function serversThatSentBlobs(stack: LocalStack): string[] {
     if (entries.some((entry) => entry.method === "GET" && entry.path.startsWith("/blobs/") && entry.bytes > 0)) ids.add(id);
   }
   return [...ids].sort();
+}
+
+/** Publishes the stack's tree again with the publisher CLI, as an operator would after changing it; the mirrors' copies are left as they were. */
+export async function publishAgain(stack: LocalStack): Promise<void> {
+  const published = await runCommand(process.execPath, ["--import", "tsx", join(PROJECT_DIR, "scripts", "frontdoor.ts"), "publish", stack.tree, "--local", stack.persistDir], {
+    cwd: PROJECT_DIR,
+  });
+  expect(published.code, published.stderr).toBe(0);
+}
+
+/** Each digest's first generation, from the tree's `frontdoor/first-seen.json` as the last publication wrote it. */
+export async function readFirstSeen(tree: string): Promise<Map<string, number>> {
+  return new Map(Object.entries(JSON.parse(await readFile(join(tree, "frontdoor", "first-seen.json"), "utf8")) as Record<string, number>));
+}
+
+/** The real container clients the end-to-end tests pull with. */
+export type ClientName = "skopeo" | "podman" | "ctr" | "docker";
+
+export const CLIENT_NAMES: readonly ClientName[] = ["skopeo", "podman", "ctr", "docker"];
+
+/** `skopeo copy` of `image` (`<registry>/<repository>:<tag>`) into an OCI layout at `<dir>/image`, tagged `latest`; every platform with `all`. */
+export function skopeoCopy(dir: string, image: string, { all = false, timeoutMs }: { all?: boolean; timeoutMs?: number } = {}): Promise<CommandResult> {
+  return skopeo(dir, ["copy", ...(all ? ["--all"] : []), "--src-tls-verify=false", `docker://${image}`, `oci:${join(dir, "image")}:latest`], timeoutMs);
+}
+
+/** `podman pull` into the podman storage under `dir`. */
+export function podmanPull(dir: string, image: string, timeoutMs?: number): Promise<CommandResult> {
+  return podman(dir, ["pull", "--tls-verify=false", image], timeoutMs);
+}
+
+/** `ctr image pull` over plain HTTP into one containerd namespace. */
+export function ctrPull(containerd: ContainerdDaemon, namespace: string, image: string, timeoutMs?: number): Promise<CommandResult> {
+  return ctr(containerd.socket, namespace, ["image", "pull", "--plain-http", image], timeoutMs);
+}
+
+/** A running dockerd and the directory its CLI config lives in. */
+export interface DockerEngine {
+  daemon: DockerDaemon;
+  dir: string;
+}
+
+/** `docker pull` through the engine (127.0.0.0/8 is an insecure registry by default). */
+export function dockerPull(engine: DockerEngine, image: string, timeoutMs?: number): Promise<CommandResult> {
+  return docker(engine.daemon.host, engine.dir, ["pull", image], timeoutMs);
+}
+
+/** Removes every image from the engine, so the next pull fetches every layer again. */
+export async function dockerForgetImages(engine: DockerEngine): Promise<void> {
+  const listed = await docker(engine.daemon.host, engine.dir, ["image", "ls", "--quiet", "--no-trunc"]);
+  const ids = [...new Set(listed.stdout.split("\n").filter((line) => line.trim() !== ""))];
+  if (ids.length > 0) await docker(engine.daemon.host, engine.dir, ["image", "rm", "--force", ...ids]);
+}
+
+/** Starts containerd (state under the file's scratch directory) before the file's tests and stops it after them. */
+export function useContainerd(context: () => E2eContext): () => ContainerdDaemon {
+  let daemon: ContainerdDaemon | undefined;
+  beforeAll(async () => {
+    daemon = await startContainerd(await mkdtemp(join(context().scratch, "containerd-")));
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+  });
+  return () => {
+    if (daemon === undefined) throw new Error("containerd is not started: use its accessor inside hooks and tests only");
+    return daemon;
+  };
+}
+
+/** Starts dockerd on the file's containerd before its tests and stops it after them (registered after `useContainerd`, so it stops first). */
+export function useDockerd(context: () => E2eContext, containerd: () => ContainerdDaemon): () => DockerEngine {
+  let engine: DockerEngine | undefined;
+  beforeAll(async () => {
+    const dir = await mkdtemp(join(context().scratch, "docker-"));
+    engine = { daemon: await startDockerd(dir, containerd().socket), dir };
+  });
+  afterAll(async () => {
+    await engine?.daemon.stop();
+  });
+  return () => {
+    if (engine === undefined) throw new Error("dockerd is not started: use its accessor inside hooks and tests only");
+    return engine;
+  };
+}
+
+/** The daemons the clients need, for `clientWorkspace`. */
+export interface ClientDaemons {
+  containerd: ContainerdDaemon;
+  docker: DockerEngine;
+}
+
+/** One client's own state for a series of pulls of one image: a second `pull()` is a user running the same command again. */
+export interface ClientWorkspace {
+  client: ClientName;
+  pull(timeoutMs: number): Promise<CommandResult>;
+}
+
+let workspaces = 0;
+
+/**
+ * Fresh state for `client` to pull `image` with: its own skopeo directory, podman storage or containerd
+ * namespace (namespaces share no content, see `startContainerd`), or, for docker, an engine emptied of images.
+ */
+export async function clientWorkspace(client: ClientName, image: string, scratch: string, daemons: ClientDaemons): Promise<ClientWorkspace> {
+  const name = `${client}-${++workspaces}`;
+  switch (client) {
+    case "skopeo": {
+      const dir = await mkdtemp(join(scratch, `${name}-`));
+      return { client, pull: (timeoutMs) => skopeoCopy(dir, image, { timeoutMs }) };
+    }
+    case "podman": {
+      const dir = await mkdtemp(join(scratch, `${name}-`));
+      return { client, pull: (timeoutMs) => podmanPull(dir, image, timeoutMs) };
+    }
+    case "ctr":
+      return { client, pull: (timeoutMs) => ctrPull(daemons.containerd, name, image, timeoutMs) };
+    case "docker":
+      await dockerForgetImages(daemons.docker);
+      return { client, pull: (timeoutMs) => dockerPull(daemons.docker, image, timeoutMs) };
+  }
 }

@@ -1,8 +1,9 @@
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEMO_MIRRORS, ensureDemoTree, mirrorsToml, startLocalStack } from "../../scripts/lib/stack/local-stack";
+import { treeRefNames } from "../../scripts/lib/stack/demo-tree";
+import { BIG_DEMO_REF, DEMO_MIRRORS, ensureDemoTree, mirrorsToml, startLocalStack } from "../../scripts/lib/stack/local-stack";
 import { parseMirrorConfig } from "../../scripts/lib/publish/mirrors-config";
 
 const mirrors = DEMO_MIRRORS.map((spec, index) => ({ ...spec, baseUrl: `http://127.0.0.1:${41000 + index}` }));
@@ -54,6 +55,29 @@ describe("local stack start", () => {
     await ensureDemoTree(tree);
     const index = JSON.parse(await readFile(join(tree, "index.json"), "utf8")) as { manifests: unknown[] };
     expect(index.manifests.length).toBeGreaterThan(0);
+  });
+
+  it("Should add the big demo image, with layers of several MiB, to a tree built before it existed", async () => {
+    const tree = join(dir, "without-big");
+    await ensureDemoTree(tree);
+    const index = join(tree, "index.json");
+    await writeFile(index, (await readFile(index, "utf8")).replace(BIG_DEMO_REF, "demo/other:latest"));
+    await ensureDemoTree(tree);
+    expect(await treeRefNames(tree)).toContain(BIG_DEMO_REF);
+    const sizes = await Promise.all((await readdir(join(tree, "blobs", "sha256"))).map(async (hex) => (await stat(join(tree, "blobs", "sha256", hex))).size));
+    expect(sizes.filter((size) => size > 3 * 1024 * 1024).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("Should reuse a tree that has every demo image", async () => {
+    const tree = join(dir, "complete");
+    await ensureDemoTree(tree);
+    const before = (await stat(join(tree, "index.json"))).mtimeMs;
+    await ensureDemoTree(tree);
+    expect((await stat(join(tree, "index.json"))).mtimeMs).toBe(before);
+  });
+
+  it("Should refuse a fault for a mirror it does not start", async () => {
+    await expect(startLocalStack({ stateDir: join(dir, "unknown-fault"), port: 0, faults: new Map([["xx-yyy", { name: "refused" }]]) })).rejects.toThrow(/xx-yyy/);
   });
 
   it("Should stop bundling the worker when the start fails early", { timeout: 30_000 }, async () => {

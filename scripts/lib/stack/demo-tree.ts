@@ -1,4 +1,5 @@
-import { buildDemoLayout, type DemoImageOptions } from "../../../src/publish/demo-image";
+import { buildBigDemoLayout, buildDemoLayout, type BigDemoImageOptions, type DemoImageOptions } from "../../../src/publish/demo-image";
+import type { MemoryLayout } from "../../../src/publish/layout";
 import { LAYOUT_FILES, REF_NAME_ANNOTATION } from "../../../src/oci/layout";
 import { FsLayout } from "../publish/fs-layout";
 
@@ -8,14 +9,31 @@ interface IndexDocument {
   manifests: Array<{ annotations?: Record<string, string> }>;
 }
 
+/** The ref names (`<repository>:<tag>`) a tree's `index.json` holds; empty when it has none yet. */
+export async function treeRefNames(treeDir: string): Promise<string[]> {
+  const bytes = await new FsLayout(treeDir).readFile(LAYOUT_FILES.index);
+  if (bytes === null) return [];
+  const index = JSON.parse(new TextDecoder().decode(bytes)) as IndexDocument;
+  return (index.manifests ?? []).flatMap((entry) => entry.annotations?.[REF_NAME_ANNOTATION] ?? []);
+}
+
 /**
  * Writes the demo image into a tree as `skopeo copy ... oci:<tree>:<repository>:<tag>`
  * would: blobs first, then `index.json` with any entry of the same ref name
  * replaced and every other entry kept. Returns the ref name written.
  */
 export async function writeDemoTree(treeDir: string, options: DemoImageOptions = {}): Promise<string> {
+  return writeLayoutIntoTree(treeDir, await buildDemoLayout(options));
+}
+
+/** Writes the big demo image (`demo/big:latest` unless told otherwise) into a tree, as `writeDemoTree` does. */
+export async function writeBigDemoTree(treeDir: string, options: BigDemoImageOptions = {}): Promise<string> {
+  return writeLayoutIntoTree(treeDir, await buildBigDemoLayout(options));
+}
+
+/** Adds the one ref of `demo`, an image layout, to the tree at `treeDir`. */
+async function writeLayoutIntoTree(treeDir: string, demo: MemoryLayout): Promise<string> {
   const tree = new FsLayout(treeDir);
-  const demo = await buildDemoLayout(options);
   const demoIndex = JSON.parse(new TextDecoder().decode((await demo.readFile(LAYOUT_FILES.index))!)) as IndexDocument;
   const refName = demoIndex.manifests[0]!.annotations![REF_NAME_ANNOTATION]!;
 

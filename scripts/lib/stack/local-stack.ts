@@ -1,9 +1,10 @@
 import { access, cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { writeDemoTree } from "./demo-tree";
+import { treeRefNames, writeBigDemoTree, writeDemoTree } from "./demo-tree";
 import { LocalKvTarget, resourcePersistencePath } from "../kv/local-kv";
 import { DEFAULT_CLIENT_PLACE, startLocalWorker, type ClientPlace, type LocalWorker, type WorkerLogLine } from "./local-worker";
+import { NO_FAULT, type Fault } from "./faults";
 import { startMirrorServer, type AccessLogEntry, type MirrorServer } from "./mirror-server";
 import { parseMirrorConfig } from "../publish/mirrors-config";
 import { publishTree } from "../publish/publish-tree";
@@ -49,6 +50,8 @@ export interface LocalStackOptions {
   mirrors?: readonly MirrorSpec[];
   /** Where the worker believes its clients are (`request.cf`). */
   client?: ClientPlace;
+  /** The fault each mirror starts with, by id; the others start with none. Each can be changed while it runs (`MirrorServer.setFault`). */
+  faults?: ReadonlyMap<string, Fault>;
   /** How often the worker's `scheduled` handler (the mirror crawler) runs; default 5 s, 0 for only at start. */
   crawlIntervalMs?: number;
   /** Extra worker variables. */
@@ -86,6 +89,10 @@ export interface LocalStack {
   mirrors: StackServer[];
   /** The origin and every mirror. */
   servers(): StackServer[];
+  /** The mirror with this id; throws for an unknown one. */
+  mirror(id: string): StackServer;
+  /** Copies the tree into every mirror's directory, blobs first, as each mirror's sync would after a publication. */
+  syncMirrors(): Promise<void>;
   /** Each server's access log, by id. */
   accessLogs(): Record<string, AccessLogEntry[]>;
   /** The lines the worker logged (one JSON request line per request, crawl reports). */
@@ -130,14 +137,23 @@ export function mirrorsToml(origin: string, mirrors: ReadonlyArray<MirrorSpec & 
   return lines.join("\n");
 }
 
+/** The big demo image: layers of several MiB, for cut-offs and slow transfers that take real time. */
+export const BIG_DEMO_REF = "demo/big:latest";
+
 /**
- * Builds the demo image into `tree` unless it is already there. `index.json` is the file an OCI image
- * layout gets last (`writeDemoTree`), so a tree without it is half built and is built again.
+ * Builds the demo images into `tree` unless they are already there, so a restart reuses them.
+ * `index.json` is the file an OCI image layout gets last (`writeDemoTree`), so a tree without it
+ * is half built and is built again; one without the big image's ref gets it added.
  */
 export async function ensureDemoTree(tree: string, progress: (message: string) => void = () => undefined): Promise<void> {
-  if (await exists(join(tree, "index.json"))) return;
-  progress(`Building the demo image into ${tree}`);
-  await writeDemoTree(tree);
+  if (!(await exists(join(tree, "index.json")))) {
+    progress(`Building the demo image into ${tree}`);
+    await writeDemoTree(tree);
+  }
+  if (!(await treeRefNames(tree)).includes(BIG_DEMO_REF)) {
+    progress(`Building the big demo image ${BIG_DEMO_REF} into ${tree}`);
+    await writeBigDemoTree(tree);
+  }
 }
 
 /**
@@ -148,6 +164,8 @@ export async function ensureDemoTree(tree: string, progress: (message: string) =
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const stateDir = resolve(options.stateDir ?? join(PROJECT_DIR, ".local"));
   const specs = options.mirrors ?? DEMO_MIRRORS;
+  const faults = options.faults ?? new Map<string, Fault>();
+  for (const id of faults.keys()) if (!specs.some((spec) => spec.id === id)) throw new Error(`a fault was given for ${JSON.stringify(id)}, which is not one of the stack's mirrors`);
   const progress = options.progress ?? (() => undefined);
   const tree = join(stateDir, "tree");
   const persistDir = join(stateDir, "kv");
@@ -185,7 +203,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         const dir = join(stateDir, "mirrors", spec.id);
         await rm(dir, { recursive: true, force: true });
         await cp(tree, dir, { recursive: true });
-        servers.push({ id: spec.id, dir, server: await startMirrorServer({ root: dir }) });
+        servers.push({ id: spec.id, dir, server: await startMirrorServer({ root: dir, fault: faults.get(spec.id) ?? NO_FAULT }) });
       }
       const mirrored = specs.map((spec, index) => ({ ...spec, baseUrl: servers[index + 1]!.server.url }));
       await writeFile(tomlFile, mirrorsToml(originServer.url, mirrored));
@@ -233,6 +251,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     origin,
     mirrors,
     servers: () => servers.slice(),
+    mirror: (id) => {
+      const found = mirrors.find((mirror) => mirror.id === id);
+      if (found === undefined) throw new Error(`the stack has no mirror ${id}`);
+      return found;
+    },
+    syncMirrors: async () => {
+      for (const mirror of mirrors) {
+        await cp(join(tree, "blobs"), join(mirror.dir, "blobs"), { recursive: true, force: true });
+        await cp(tree, mirror.dir, { recursive: true, force: true });
+      }
+    },
     accessLogs: () => Object.fromEntries(servers.map(({ id, server }) => [id, server.log()])),
     workerLog: () => workerLog.slice(),
     clearLogs: () => {
