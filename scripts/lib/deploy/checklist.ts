@@ -1,9 +1,6 @@
 /** The namespace id wrangler.toml ships with; a deployment must name a real one. */
 export const PLACEHOLDER_NAMESPACE_ID = "00000000000000000000000000000000";
 
-/** The wrangler environment `npm run dev` runs; it is never deployed. */
-export const DEV_ENVIRONMENT = "dev";
-
 /** One finding: an error stops the deployment, a warning is printed. */
 export interface Finding {
   level: "error" | "warning";
@@ -36,7 +33,6 @@ export function checkDeployment(toml: Record<string, unknown>, environment: stri
   const warning = (message: string): void => void findings.push({ level: "warning", message });
   const where = environment === "" ? configPath : `${configPath} [env.${environment}]`;
 
-  if (environment === DEV_ENVIRONMENT) error(`[env.${DEV_ENVIRONMENT}] is the local development environment (\`npm run dev\`) and is never deployed; deploy the top level`);
   if (environment !== "" && !(environment in record(toml.env))) error(`${configPath} has no [env.${environment}]`);
   const config = effective(toml, environment);
 

@@ -34,14 +34,6 @@ describe("checkDeployment", () => {
     expect(found[0]).toContain("npx wrangler kv namespace create REGISTRY");
   });
 
-  it("Should refuse to deploy the dev environment, in development mode with the placeholder id", async () => {
-    const toml = parse(await readFile(DEFAULT_WRANGLER_CONFIG, "utf8")) as Record<string, unknown>;
-    const found = errors(toml, "dev").join("\n");
-    expect(found).toContain("never deployed");
-    expect(found).toContain('FRONTDOOR_ENV is "development"');
-    expect(found).toContain("placeholder");
-  });
-
   it.each([
     ["a namespace id that is not 32 hex digits", { kv_namespaces: [{ binding: "REGISTRY", id: "my-namespace" }] }, "not 32 hex digits"],
     ["no REGISTRY binding", { kv_namespaces: [] }, 'binding = "REGISTRY"'],
