@@ -56,6 +56,7 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
+          globalSetup: ["test/e2e/tools.setup.ts"],
           environment: "node",
           fileParallelism: false,
           // Projects run in parallel unless grouped: real daemons and browsers start only after the worker and node projects finish.

@@ -7,6 +7,8 @@ import { resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { PublishError } from "../src/publish/errors";
 import { CliError, EXIT, UsageError } from "./lib/cli/error";
+import { Importer } from "./lib/import/import-images";
+import { ImportListError, parseImportList, parseImportSource, type ImportSource } from "./lib/import/import-list";
 import { formatBytes } from "./lib/cli/format";
 import { writeDemoTree } from "./lib/stack/demo-tree";
 import type { KvTarget } from "./lib/kv/kv-target";
@@ -38,6 +40,7 @@ Commands:
   demo <tree>                 write the demo image (demo/hello:latest) into an OCI layout tree
   publish <tree>              verify a tree and publish it to KV, then write its generation marker
   mirrors load <mirrors.toml> validate a mirrors file and load it into KV
+  import <tree> <image>...    copy images from registries into an OCI layout tree (over skopeo)
 
 Run \`frontdoor <command> --help\` for a command's options.`,
   demo: `Usage: frontdoor demo <tree> [--repository <name>] [--tag <tag>]
@@ -70,6 +73,23 @@ key \`mirrors\`. Any error names its line and nothing is written.
 ${targetHelp(`write the bulk file wrangler would get for the key
                             \`mirrors\` into <dir> and change nothing (the namespace is not read)`)}
   -h, --help                show this help`,
+  import: `Usage: frontdoor import <tree> (--list <file> | <registry>/<repository>:<tag>...) [--insecure] [--authfile <file>]
+
+Copies each image, every platform, from its registry into the OCI image layout
+<tree> (created if needed) with skopeo, and names it <repository>:<tag> in
+index.json, the ref names \`frontdoor publish\` reads. With each image come the
+tags the source keeps for it and for each of its platform manifests: cosign's
+signature, attestation and SBOM tags (sha256-<hex>.sig, .att, .sbom) and the
+OCI referrers tag (sha256-<hex>). An image the tree already holds whole is not
+fetched again, and skopeo reuses every layer the tree has. One line of progress
+per image. Run \`frontdoor publish <tree>\` afterwards.
+
+Options:
+  --list <file>        images to copy, one a line: <registry>/<repository>:<tag> [<tree repository>];
+                       the second word names it otherwise in the tree; # starts a comment
+  --insecure           plain HTTP or unverified TLS to the source registries (a local registry)
+  --authfile <file>    registry credentials (containers-auth.json; default: skopeo's own)
+  -h, --help           show this help`,
 } as const;
 
 const TARGET_OPTIONS = {
@@ -166,7 +186,32 @@ async function mirrors(args: string[]): Promise<void> {
   console.log(`Loaded ${table.mirrors.length} mirrors (${enabled} enabled), origin ${table.origin?.baseUrl ?? "none"}, version ${table.version}, into ${target.description}.`);
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { demo, publish, mirrors };
+async function importImages(args: string[]): Promise<void> {
+  const options = { list: { type: "string" }, insecure: { type: "boolean" }, authfile: { type: "string" }, help: { type: "boolean", short: "h" } } as const;
+  const { values, positionals } = parse(args, options, HELP.import);
+  if (values.help) return console.log(HELP.import);
+  const [tree, ...images] = positionals;
+  if (tree === undefined) throw new UsageError("expected <tree>", HELP.import);
+  if ((values.list === undefined) === (images.length === 0)) throw new UsageError("give the images either with --list <file> or as arguments", HELP.import);
+  let sources: ImportSource[];
+  try {
+    sources = values.list === undefined ? images.map((image) => parseImportSource(image)) : parseImportList(await readFile(values.list, "utf8"), values.list);
+  } catch (error) {
+    if (error instanceof ImportListError && values.list === undefined) throw new UsageError(error.message, HELP.import);
+    throw error;
+  }
+  const importer = new Importer(tree, { insecure: values.insecure, authfile: values.authfile, progress: (line) => console.log(line) });
+  const imported = await importer.importAll(sources);
+  const all = imported.flatMap((ref) => [ref, ...ref.companions]);
+  const fetched = all.reduce((sum, ref) => sum + ref.fetchedBytes, 0);
+  const unchanged = all.filter((ref) => ref.outcome === "unchanged").length;
+  console.log(
+    `Imported ${imported.length} images and ${all.length - imported.length} signatures and referrers into ${tree}: ` +
+      `${all.reduce((sum, ref) => sum + ref.fetchedBlobs, 0)} new blobs (${formatBytes(fetched)}), ${unchanged} refs unchanged. Next: frontdoor publish ${tree}.`,
+  );
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { demo, publish, mirrors, import: importImages };
 
 /** Runs the CLI; returns the exit code: 0 done, 1 failed, 2 called wrongly. */
 export async function main(argv: string[]): Promise<number> {

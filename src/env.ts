@@ -3,9 +3,11 @@ import type { RegistryStore } from "./store/registry-store";
 import type { Settings } from "./config";
 import type { Failover } from "./mirrors/failover";
 
-/** Bindings and variables declared in wrangler.toml. */
-export interface Env {
-  REGISTRY: KVNamespace;
+/**
+ * The variables the worker reads, each optional with its default: wrangler.toml sets some in `[vars]`,
+ * the others come from the dashboard, `--var` or `.dev.vars`.
+ */
+export interface FrontdoorVars {
   /** "production" (the default) or "development", which enables the dev-only settings; any other value is an error. */
   FRONTDOOR_ENV?: string;
   /** Most mirrors listed in a metalink or in `Link: rel=duplicate` headers (default 10). */
@@ -26,6 +28,13 @@ export interface Env {
   CRAWL_HASH_BYTES?: string;
   CRAWL_MIN_BYTES_PER_SECOND?: string;
 }
+
+/**
+ * Bindings and variables: `Cloudflare.Env` as `npm run types` (`wrangler types`) generates it from
+ * wrangler.toml into worker-configuration.d.ts (the `REGISTRY` KV namespace and the `[vars]`), with
+ * every variable read as the optional, documented setting of `FrontdoorVars`.
+ */
+export interface Env extends Omit<Cloudflare.Env, keyof FrontdoorVars>, FrontdoorVars {}
 
 /** Values one request's handlers share, set by the app's middleware. */
 export interface Variables {

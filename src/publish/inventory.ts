@@ -66,18 +66,24 @@ function parseDescriptorList(value: unknown, where: string): Descriptor[] {
   return value.map((entry, i) => parseDescriptor(entry, `${where}[${i}]`));
 }
 
+/** The rule every `index.json` entry's ref name follows, stated in each error about one. */
+const REF_NAME_RULE =
+  `every index.json entry needs an "${REF_NAME_ANNOTATION}" annotation of the form <repository>:<tag>, e.g. "library/alpine:3.20" ` +
+  "(repository as in the Distribution Spec, lower case, slash-separated; tag [A-Za-z0-9_][A-Za-z0-9._-]{0,127}), " +
+  "as `skopeo copy docker://<registry>/<repository>:<tag> oci:<tree>:<repository>:<tag>` and `frontdoor import` write it";
+
 /** Splits `<repository>:<tag>` at its last colon and checks both against the Distribution Spec grammars. */
 function parseRefName(value: unknown, where: string): { repository: string; tag: string } {
   if (typeof value !== "string") {
-    throw new PublishError("REF_INVALID", `${where}: no "${REF_NAME_ANNOTATION}" annotation naming <repository>:<tag>`, { path: LAYOUT_FILES.index });
+    throw new PublishError("REF_INVALID", `${where}: no ref name; ${REF_NAME_RULE}`, { path: LAYOUT_FILES.index });
   }
   const colon = value.lastIndexOf(":");
   const repository = value.slice(0, colon);
   const tag = value.slice(colon + 1);
   if (colon < 0 || !isRepositoryName(repository)) {
-    throw new PublishError("REF_INVALID", `${where}: ref name ${JSON.stringify(value)} does not start with a valid repository name`, { path: LAYOUT_FILES.index });
+    throw new PublishError("REF_INVALID", `${where}: ref name ${JSON.stringify(value)} does not start with a valid repository name; ${REF_NAME_RULE}`, { path: LAYOUT_FILES.index });
   }
-  if (!isTag(tag)) throw new PublishError("REF_INVALID", `${where}: ref name ${JSON.stringify(value)} does not end with a valid tag`, { path: LAYOUT_FILES.index });
+  if (!isTag(tag)) throw new PublishError("REF_INVALID", `${where}: ref name ${JSON.stringify(value)} does not end with a valid tag; ${REF_NAME_RULE}`, { path: LAYOUT_FILES.index });
   return { repository, tag };
 }
 

@@ -237,7 +237,9 @@ describe("planPublication of a broken tree", () => {
   it("Should report REF_INVALID for a ref name with an invalid tag", async () => {
     const layout = await demo();
     writeIndex(layout, [named(await rootDescriptor(layout), "demo/hello:-bad")]);
-    expect((await planError(layout)).code).toBe("REF_INVALID");
+    const error = await planError(layout);
+    expect(error.code).toBe("REF_INVALID");
+    expect(error.message).toContain("of the form <repository>:<tag>");
   });
 
   it("Should report REF_INVALID for an index.json entry without a ref name", async () => {
