@@ -53,7 +53,7 @@ Options:
   --repository <name>  repository name (default: demo/hello)
   --tag <tag>          tag (default: latest)
   -h, --help           show this help`,
-  publish: `Usage: frontdoor publish <tree> (--local <persist-dir> | --remote --namespace-id <id> [--dry-run <dir>])
+  publish: `Usage: frontdoor publish <tree> (--local <persist-dir> | --remote --namespace-id <id> [--dry-run <dir>]) [--allow-drop]
 
 Reads the OCI image layout <tree>, verifies every digest and size, and writes
 the KV entries: blobs and manifests first, then tags, tag lists and catalog,
@@ -62,8 +62,13 @@ the namespace holds but the tree no longer names. Then writes frontdoor/first-se
 marker frontdoor/generation into the tree (not on a dry run). The generation
 is one more than the newest of the tree's marker and the namespace's publication.
 
+Before the first write it refuses a tree whose index.json names no refs, one
+that would stop serving more than half of the tags served now, and any entry
+over Workers KV's size limits (25 MiB values, 512-byte keys), naming it.
+
 ${targetHelp(`write the bulk files wrangler would get into <dir>
                             and change nothing (publish still reads the namespace)`)}
+  --allow-drop              publish even when that stops serving most or all tags
   -h, --help                show this help`,
   mirrors: `Usage: frontdoor mirrors load <mirrors.toml> (--local <persist-dir> | --remote --namespace-id <id> [--dry-run <dir>])
 
@@ -143,13 +148,13 @@ async function demo(args: string[]): Promise<void> {
 }
 
 async function publish(args: string[]): Promise<void> {
-  const { values, positionals } = parse(args, TARGET_OPTIONS, HELP.publish);
+  const { values, positionals } = parse(args, { ...TARGET_OPTIONS, "allow-drop": { type: "boolean" } }, HELP.publish);
   if (values.help) return console.log(HELP.publish);
   const tree = onePositional(positionals, "<tree>", HELP.publish);
   const target = await openTarget(values, HELP.publish);
   try {
     const dryRun = values["dry-run"];
-    const plan = await publishTree(tree, target, { writeTree: dryRun === undefined });
+    const plan = await publishTree(tree, target, { writeTree: dryRun === undefined, allowDrop: values["allow-drop"] ?? false });
     const { summary } = plan;
     const counts =
       `${summary.repositories} repositories, ${summary.tags} tags, ${summary.manifests} manifests, ` +

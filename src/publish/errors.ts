@@ -7,7 +7,9 @@ export type PublishErrorCode =
   | "REF_INVALID"
   | "MEDIA_TYPE_UNKNOWN"
   | "MANIFEST_INVALID"
-  | "DESCRIPTOR_INVALID";
+  | "DESCRIPTOR_INVALID"
+  | "TOO_LARGE"
+  | "DROPS_TOO_MUCH";
 
 /** A tree that cannot be published as it is; the message names the file or digest at fault. */
 export class PublishError extends Error {

@@ -1,12 +1,15 @@
 import type { Digest } from "../oci/reference";
 
+/** Prefix of every `tag:` key, whatever its repository. */
+export const TAG_PREFIX = "tag:";
+
 /**
  * Every KV key the front door reads or writes. Callers pass values that were
  * already validated against the OCI grammars, so a key can never be forged
  * from raw client input. docs/kv-data-model.md describes each value.
  */
 export const keys = {
-  tag: (repository: string, tag: string) => `tag:${repository}:${tag}`,
+  tag: (repository: string, tag: string) => `${TAG_PREFIX}${repository}:${tag}`,
   manifest: (repository: string, digest: Digest) => `manifest:${repository}@${digest}`,
   blob: (repository: string, digest: Digest) => `blob:${repository}@${digest}`,
   tagList: (repository: string) => `tags:${repository}`,
@@ -30,9 +33,12 @@ export const keys = {
  * `catalog` is rewritten whole; `generation:<n>` records are history and stay.
  */
 export const PUBLISHED_PREFIXES = {
-  pointers: ["tag:", "tags:"],
+  pointers: [TAG_PREFIX, "tags:"],
   content: ["manifest:", "blob:", "referrers:", "inventory:"],
 } as const;
+
+/** Limits of Workers KV that a publication must keep to (Cloudflare's KV limits page). */
+export const KV_LIMITS = { keyBytes: 512, valueBytes: 25 * 1024 * 1024, metadataBytes: 1024 } as const;
 
 /** Prefix of the retry signals `keys.crawlSuspect` writes, listed once per crawler run. */
 export const CRAWL_SUSPECT_PREFIX = "crawl:suspect:";

@@ -1,5 +1,6 @@
 import { readTreeGeneration } from "../../../src/publish/marker";
 import { planPublication, type PublicationPlan } from "../../../src/publish/plan";
+import { checkDroppedTags, checkKvLimits } from "../../../src/publish/safety";
 import { LAYOUT_FILES } from "../../../src/oci/layout";
 import { FsLayout } from "./fs-layout";
 import type { KvTarget } from "../kv/kv-target";
@@ -9,6 +10,8 @@ export interface PublishTreeOptions {
   now?: Date;
   /** Write `frontdoor/first-seen.json` and the marker into the tree after the KV writes (default true). */
   writeTree?: boolean;
+  /** Publish even when it stops serving every tag, or most of them (`--allow-drop`). */
+  allowDrop?: boolean;
 }
 
 /** RFC 3339 in UTC, whole seconds. */
@@ -22,7 +25,8 @@ export function nextGeneration(treeGeneration: number, kvGeneration: number | nu
 }
 
 /**
- * Publishes a tree: verifies it, writes KV (content, pointers, `publication`
+ * Publishes a tree: verifies it, refuses a plan over KV's size limits or one
+ * that would stop serving most tags (`allowDrop` overrides), writes KV (content, pointers, `publication`
  * last), deletes the keys of what the tree no longer holds, then writes `frontdoor/first-seen.json` and finally the
  * `frontdoor/generation` marker into the tree, so mirrors only see the new
  * marker once KV describes it.
@@ -34,6 +38,8 @@ export async function publishTree(treeDir: string, target: KvTarget, options: Pu
   const generation = nextGeneration(treeGeneration, publication?.generation ?? null);
   const currentKeys = await target.listPublishedKeys();
   const plan = await planPublication(tree, { generation, published: rfc3339(options.now ?? new Date()), currentKeys });
+  checkKvLimits(plan);
+  checkDroppedTags(plan, currentKeys, { allowDrop: options.allowDrop ?? false });
   await target.applyPlan(plan);
   if (options.writeTree ?? true) {
     await tree.writeFileAtomic(LAYOUT_FILES.firstSeen, `${JSON.stringify(plan.firstSeen, null, 1)}\n`);

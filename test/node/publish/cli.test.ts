@@ -244,6 +244,35 @@ describe("frontdoor publish", () => {
   });
 });
 
+describe("frontdoor publish refuses what would empty the registry", () => {
+  async function emptyIndex(): Promise<void> {
+    const index = await readJson(join(tree, "index.json"));
+    await writeFile(join(tree, "index.json"), JSON.stringify({ ...index, manifests: [] }));
+  }
+
+  it("Should exit 1 and keep every tag when index.json names no refs any more, and publish it with --allow-drop", async () => {
+    await demoTree();
+    expect((await runCli(["publish", tree, "--local", persist])).code).toBe(0);
+    await emptyIndex();
+    const refused = await runCli(["publish", tree, "--local", persist]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("DROPS_TOO_MUCH: this publication would stop serving 1 of the 1 tags served now");
+    expect(refused.stderr).toContain("--allow-drop");
+    expect(await withLocalKv(async (kv) => kv.get(keys.tag("demo/hello", "latest")))).not.toBeNull();
+    const allowed = await runCli(["publish", tree, "--local", persist, "--allow-drop"]);
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(await withLocalKv(async (kv) => kv.get(keys.tag("demo/hello", "latest")))).toBeNull();
+  });
+
+  it("Should refuse a first publication of a tree that names no refs", async () => {
+    await demoTree();
+    await emptyIndex();
+    const refused = await runCli(["publish", tree, "--local", persist]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("index.json names no refs: there is nothing to publish");
+  });
+});
+
 describe("frontdoor mirrors load", () => {
   it("Should exit 1 naming the file and line of a bad entry and write nothing", async () => {
     const file = join(dir.path, "mirrors.toml");

@@ -1,0 +1,65 @@
+import { KV_LIMITS, TAG_PREFIX } from "../store/keys";
+import type { KvWrite, PublicationWrites } from "../store/records";
+import { PublishError } from "./errors";
+
+/** A publication may drop at most this share of the tags being served unless the operator says so. */
+export const MAX_DROPPED_TAG_SHARE = 0.5;
+
+export interface DropOptions {
+  /** The operator's `--allow-drop`: publish even when most or all served tags go away. */
+  allowDrop: boolean;
+}
+
+const encoder = new TextEncoder();
+
+function valueBytes(write: KvWrite): number {
+  return typeof write.value === "string" ? encoder.encode(write.value).byteLength : write.value.byteLength;
+}
+
+function mebibytes(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/**
+ * Every write of a plan within Workers KV's limits (key, value and metadata
+ * sizes), checked before the first write, so an oversized manifest stops the
+ * publication while nothing has changed, and the message names it.
+ */
+export function checkKvLimits(plan: PublicationWrites): void {
+  for (const write of [...plan.content, ...plan.pointers]) {
+    const keyBytes = encoder.encode(write.key).byteLength;
+    if (keyBytes > KV_LIMITS.keyBytes) {
+      throw new PublishError("TOO_LARGE", `the KV key ${JSON.stringify(write.key.slice(0, 80))}… is ${keyBytes} bytes, over KV's limit of ${KV_LIMITS.keyBytes}`);
+    }
+    const bytes = valueBytes(write);
+    if (bytes > KV_LIMITS.valueBytes) {
+      throw new PublishError("TOO_LARGE", `${write.key} is ${mebibytes(bytes)}, over KV's value limit of ${mebibytes(KV_LIMITS.valueBytes)}: nothing was written`);
+    }
+    const metadata = write.metadata === undefined ? 0 : encoder.encode(JSON.stringify(write.metadata)).byteLength;
+    if (metadata > KV_LIMITS.metadataBytes) {
+      throw new PublishError("TOO_LARGE", `${write.key} has ${metadata} bytes of metadata, over KV's limit of ${KV_LIMITS.metadataBytes}`);
+    }
+  }
+}
+
+/**
+ * Refuses a publication that would take away every tag being served, or more
+ * than MAX_DROPPED_TAG_SHARE of them, unless `allowDrop`: a tree whose
+ * `index.json` lost its refs must not silently empty the registry.
+ */
+export function checkDroppedTags(plan: PublicationWrites & { summary: { tags: number } }, currentKeys: readonly string[], options: DropOptions): void {
+  if (options.allowDrop) return;
+  const served = currentKeys.filter((key) => key.startsWith(TAG_PREFIX)).length;
+  if (served === 0) {
+    if (plan.summary.tags === 0) throw new PublishError("DROPS_TOO_MUCH", "index.json names no refs: there is nothing to publish");
+    return;
+  }
+  const dropped = plan.deletions.pointers.filter((key) => key.startsWith(TAG_PREFIX)).length;
+  if (plan.summary.tags === 0 || dropped / served > MAX_DROPPED_TAG_SHARE) {
+    throw new PublishError(
+      "DROPS_TOO_MUCH",
+      `this publication would stop serving ${dropped} of the ${served} tags served now (more than ${MAX_DROPPED_TAG_SHARE * 100}%); ` +
+        "check the tree's index.json, or pass --allow-drop if that is what you want",
+    );
+  }
+}
