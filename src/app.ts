@@ -10,10 +10,13 @@ import { catalog } from "./routes/catalog";
 import { debug } from "./routes/debug";
 import { manifests } from "./routes/manifests";
 import { referrers } from "./routes/referrers";
+import { signatures } from "./routes/signatures";
+import { signingKey } from "./routes/signing-key";
 import { status } from "./routes/status";
 import { tags } from "./routes/tags";
 import { MirrorStore } from "./store/mirror-store";
 import { RegistryStore } from "./store/registry-store";
+import { SignatureStore } from "./store/signature-store";
 
 /** The read-only registry allows these methods; the rest answer UNSUPPORTED. */
 const READ_METHODS = new Set(["GET", "HEAD"]);
@@ -32,6 +35,7 @@ export function buildApp(): Hono<AppEnv> {
     c.set("settings", settingsFrom(c.env));
     c.set("registry", new RegistryStore(c.env.REGISTRY));
     c.set("mirrors", new MirrorStore(c.env.REGISTRY));
+    c.set("signatures", new SignatureStore(c.env.REGISTRY));
     await next();
   });
 
@@ -53,6 +57,8 @@ export function buildApp(): Hono<AppEnv> {
   app.route("/v2", blobs);
   app.route("/v2", tags);
   app.route("/v2", referrers);
+  app.route("/", signatures);
+  app.route("/", signingKey);
   app.route("/", debug);
   app.route("/", status);
 

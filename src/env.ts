@@ -1,5 +1,6 @@
 import type { MirrorStore } from "./store/mirror-store";
 import type { RegistryStore } from "./store/registry-store";
+import type { SignatureStore } from "./store/signature-store";
 import type { Settings } from "./config";
 
 /** Bindings and variables declared in wrangler.toml. */
@@ -24,6 +25,7 @@ export interface Variables {
   settings: Settings;
   registry: RegistryStore;
   mirrors: MirrorStore;
+  signatures: SignatureStore;
   /** Facts for the request's log line. */
   logDigest?: string;
   logMirror?: string;

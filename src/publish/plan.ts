@@ -6,6 +6,7 @@ import { readInventory, type Inventory } from "./inventory";
 import { type LayoutSource } from "./layout";
 import { LAYOUT_FILES } from "../oci/layout";
 import { encodeMarker } from "../oci/marker";
+import { readTreeSignatures, signatureWrites } from "./signatures";
 
 export { PublishError, type PublishErrorCode } from "./errors";
 
@@ -65,7 +66,7 @@ export interface PlanOptions {
  * the tree no longer names is stale. `catalog` is rewritten whole; `generation:<n>`
  * records are history and stay.
  */
-export const PUBLISHED_PREFIXES = { pointers: ["tag:", "tags:"], content: ["manifest:", "blob:", "referrers:"] } as const;
+export const PUBLISHED_PREFIXES = { pointers: ["tag:", "tags:"], content: ["manifest:", "blob:", "referrers:", "signature:", "signing-key"] } as const;
 
 /** Blobs new in a generation that `generation:<n>` lists for the crawler to probe. */
 const SAMPLE_SIZE = 4;
@@ -162,11 +163,13 @@ export async function planPublication(source: LayoutSource, options: PlanOptions
   const { generation, published } = options;
   if (!Number.isSafeInteger(generation) || generation < 1) throw new RangeError(`generation must be a positive integer, got ${generation}`);
   const inventory = await readInventory(source);
+  const signatures = await readTreeSignatures(source, inventory);
   const previous = await readFirstSeen(source, generation);
   const generationOf = (digest: Digest) => previous.get(digest) ?? generation;
 
   const firstSeen: Record<string, number> = {};
-  for (const digest of sorted([...inventory.manifests.keys(), ...inventory.blobs.keys()])) firstSeen[digest] = generationOf(digest);
+  const signatureBlobs = signatures.lookaside.map((signature) => signature.blob);
+  for (const digest of sorted(new Set([...inventory.manifests.keys(), ...inventory.blobs.keys(), ...signatureBlobs]))) firstSeen[digest] = generationOf(digest);
 
   const sample = sorted(inventory.blobs.keys())
     .filter((digest) => generationOf(digest) === generation)
@@ -179,7 +182,7 @@ export async function planPublication(source: LayoutSource, options: PlanOptions
   let bytes = 0;
   for (const size of inventory.blobs.values()) bytes += size;
 
-  const content = contentWrites(inventory, generationOf);
+  const content = [...contentWrites(inventory, generationOf), ...signatureWrites(signatures, generationOf)];
   const pointers = pointerWrites(inventory, generationOf, publication);
   const written = new Set([...content, ...pointers].map((write) => write.key));
   const currentKeys = [...options.currentKeys];

@@ -11,6 +11,9 @@ export const keys = {
   blob: (repository: string, digest: Digest) => `blob:${repository}@${digest}`,
   tagList: (repository: string) => `tags:${repository}`,
   referrers: (repository: string, digest: Digest) => `referrers:${repository}@${digest}`,
+  /** Lookaside signature `signature-<index>` of a manifest (src/signing/lookaside.ts). */
+  signature: (repository: string, digest: Digest, index: number) => `signature:${repository}@${digest}/${index}`,
+  signingKey: () => "signing-key",
   catalog: () => "catalog",
   publication: () => "publication",
   generation: (generation: number) => `generation:${generation}`,

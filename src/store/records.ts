@@ -36,3 +36,14 @@ export interface Publication {
   /** A few blobs that first appeared in this generation, for the crawler to probe. */
   sample: Array<{ digest: Digest; size: number }>;
 }
+
+/**
+ * Value of a `signature:` entry: a lookaside signature file, whose bytes the
+ * tree also holds as a blob, so mirrors serve it at `blobs/<alg>/<hex>`.
+ */
+export interface SignatureRecord {
+  digest: Digest;
+  size: number;
+  /** The publication generation in which these bytes first appeared. */
+  generation: number;
+}
