@@ -1,0 +1,21 @@
+/** Why a key, a signature or a signed image was refused; the message says which and why. */
+export type SigningErrorCode =
+  | "KEY_INVALID"
+  | "PASSPHRASE_WRONG"
+  | "PAYLOAD_INVALID"
+  | "SIGNATURE_INVALID"
+  | "SIGNATURE_MISSING"
+  | "IDENTITY_MISMATCH"
+  | "DIGEST_MISMATCH"
+  | "GPG_FAILED"
+  | "SOURCE_INVALID";
+
+export class SigningError extends Error {
+  override name = "SigningError";
+  constructor(
+    readonly code: SigningErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
