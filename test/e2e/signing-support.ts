@@ -6,7 +6,7 @@ import type { Digest } from "../../src/oci/reference";
 import { podman, skopeo } from "../../scripts/lib/process/daemons";
 import { runCommand, type CommandResult } from "../../scripts/lib/process/processes";
 import { decryptPrivateKey, generateKeyPair } from "../../scripts/lib/signing/cosign-key";
-import { gpgExportPublicKey, gpgGenerateKey, gpgSign } from "../../scripts/lib/signing/gpg";
+import { gpgGenerateKey, gpgSign, stopGpgAgents } from "../../scripts/lib/signing/gpg";
 import { loadSigningKey } from "../../scripts/lib/signing/key-files";
 import { encodePayload } from "../../scripts/lib/signing/payload";
 import { addLookasideSignature, attachSigstoreSignature, imageRefs, signedDigests, signTree } from "../../scripts/lib/signing/sign-tree";
@@ -71,6 +71,7 @@ async function prepareTree(stateDir: string, scratch: string): Promise<void> {
     await attachSigstoreSignature(tree, "demo/wrongdigest", digest, payload, signPayload(demoKey, payload));
     await addLookasideSignature(tree, "demo/wrongdigest", digest, await gpgSign(encodePayload("gpg", claim), demoGpg.keyId, demoGpg));
   }
+  await stopGpgAgents(demoGpg);
 }
 
 /** Starts the signing stack for one test file: started before the first test, stopped after the last, tampering undone after each. */

@@ -10,7 +10,7 @@ import type { Descriptor } from "../../../src/store/records";
 import { FsLayout } from "../publish/fs-layout";
 import { publicKeyPem } from "./cosign-key";
 import { SigningError } from "./errors";
-import { gpgFingerprint, gpgSign, gpgVerify, gpgExportPublicKey, type GpgKeyring } from "./gpg";
+import { gpgExportPublicKey, gpgFingerprint, gpgSign, gpgVerify, stopGpgAgents, type GpgKeyring } from "./gpg";
 import { encodePayload, parsePayload, type SignedClaim } from "./payload";
 import { signPayload, verifyPayload } from "./sigstore-signature";
 
@@ -225,6 +225,15 @@ export async function signedDigests(treeDir: string, digest: Digest): Promise<Di
  * Signing again with the same key adds nothing; other signatures are kept.
  */
 export async function signTree(treeDir: string, options: SignTreeOptions): Promise<SignedRef[]> {
+  try {
+    return await signRefs(treeDir, options);
+  } finally {
+    // gpg starts an agent in the home directory it signs from; one we were handed explicitly is ours to stop.
+    if (options.gpg?.homedir !== undefined) await stopGpgAgents(options.gpg);
+  }
+}
+
+async function signRefs(treeDir: string, options: SignTreeOptions): Promise<SignedRef[]> {
   if (options.sigstoreKey === undefined && options.gpg === undefined) throw new SigningError("KEY_INVALID", "nothing to sign with: give a sigstore key, a GPG key, or both");
   const timestamp = Math.floor((options.now ?? new Date()).getTime() / 1000);
   const refs = (await imageRefs(treeDir)).filter((ref) => options.only === undefined || options.only.has(`${ref.repository}:${ref.tag}`));
