@@ -94,6 +94,18 @@ describe("skopeo with a policy requiring the sigstore signature (sigstoreSigned,
   });
 });
 
+describe("the sigstore attachment as registry content", () => {
+  it("Should be listed in the tags and among the signed manifest's referrers", async () => {
+    const ctx = context();
+    const digest = ctx.digests.get(IMAGES.signed)!;
+    const { manifest } = await attachmentOf(ctx.stack.tree, "demo/hello", digest);
+    const tags = (await (await fetch(`${ctx.stack.url}/v2/demo/hello/tags/list`)).json()) as { tags: string[] };
+    expect(tags.tags).toContain(`sha256-${digest.slice(7)}.sig`);
+    const referrers = (await (await fetch(`${ctx.stack.url}/v2/demo/hello/referrers/${digest}`)).json()) as { manifests: Array<{ digest: string }> };
+    expect(referrers.manifests.map((entry) => entry.digest)).toEqual([manifest]);
+  });
+});
+
 describe("GET /signing-key.pub", () => {
   it("Should serve the demo public key", async () => {
     const ctx = context();

@@ -84,10 +84,18 @@ export async function attachmentLayers(treeDir: string, repository: string, subj
   return layers;
 }
 
+async function subjectDescriptor(tree: FsLayout, digest: Digest): Promise<Descriptor> {
+  const bytes = await tree.readFile(blobPath(digest));
+  if (bytes === null) throw new SigningError("SOURCE_INVALID", `manifest ${digest} is missing from the tree`);
+  const { mediaType } = JSON.parse(decoder.decode(bytes)) as { mediaType?: unknown };
+  if (typeof mediaType !== "string") throw new SigningError("SOURCE_INVALID", `manifest ${digest} has no mediaType field`);
+  return { mediaType, digest, size: bytes.byteLength };
+}
+
 /**
  * Adds one signature layer to the sigstore attachment of `subject`: the
  * manifest under the tag `<repository>:<alg>-<hex>.sig` (created if needed,
- * earlier layers kept), its config listing the layers as cosign writes it,
+ * earlier layers kept) with `subject` naming the signed manifest, its config listing the layers as cosign writes it,
  * and the payload as a blob; `index.json` is written last.
  */
 export async function attachSigstoreSignature(treeDir: string, repository: string, subject: Digest, payload: Uint8Array, signature: string): Promise<Digest> {
@@ -97,7 +105,8 @@ export async function attachSigstoreSignature(treeDir: string, repository: strin
   const layers = [...existing.filter((old) => old.digest !== layer.digest || old.annotations?.[SIGSTORE.signatureAnnotation] !== signature), layer];
   const config = { architecture: "", os: "", config: {}, rootfs: { type: "layers", diff_ids: layers.map((entry) => entry.digest) } };
   const configDescriptor = await putBlob(tree, encoder.encode(JSON.stringify(config)), MEDIA_TYPES.ociConfig);
-  const manifest = { schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: configDescriptor, layers };
+  // `subject` lists the attachment among the signed manifest's referrers (OCI Distribution Spec v1.1); cosign-format readers ignore it.
+  const manifest = { schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: configDescriptor, layers, subject: await subjectDescriptor(tree, subject) };
   const manifestDescriptor = await putBlob(tree, encoder.encode(JSON.stringify(manifest)), MEDIA_TYPES.ociManifest);
   const index = await readIndex(tree);
   const name = `${repository}:${attachmentTag(subject)}`;

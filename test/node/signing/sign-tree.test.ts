@@ -93,6 +93,8 @@ describe("signTree", () => {
     expect(written).toContain(keys.tag("demo/hello", sigTag));
     for (const digest of await signedDigests(tree, ref!.digest)) expect(written).toContain(keys.signature("demo/hello", digest, 1));
     expect(written).toContain(keys.signingKey());
+    const referrers = plan.content.find((write) => write.key === keys.referrers("demo/hello", ref!.digest));
+    expect(JSON.parse(String(referrers?.value))).toEqual([expect.objectContaining({ mediaType: "application/vnd.oci.image.manifest.v1+json" })]);
   });
 });
 
