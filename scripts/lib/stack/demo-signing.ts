@@ -88,9 +88,13 @@ export function demoRegistriesD(registry: string, frontDoorUrl: string): string 
   return ["docker:", `  ${registry}:`, `    lookaside: ${frontDoorUrl}/signatures`, "    use-sigstore-attachments: true", ""].join("\n");
 }
 
-/** The policy and registries.d files for the demo, written next to the keys; returns their paths. */
-export async function writeDemoPolicies(keys: DemoKeys, registry: string, frontDoorUrl: string): Promise<{ gpgPolicy: string; sigstorePolicy: string; registriesD: string }> {
-  const paths = { gpgPolicy: join(keys.dir, "policy-gpg.json"), sigstorePolicy: join(keys.dir, "policy-sigstore.json"), registriesD: join(keys.dir, "registries.d") };
+/**
+ * The policy and registries.d files for the demo, written next to the keys; returns their paths.
+ * registries.d sits where podman looks for it under a HOME (`<home>/.config/containers/registries.d`).
+ */
+export async function writeDemoPolicies(keys: DemoKeys, registry: string, frontDoorUrl: string): Promise<{ gpgPolicy: string; sigstorePolicy: string; home: string; registriesD: string }> {
+  const home = join(keys.dir, "home");
+  const paths = { gpgPolicy: join(keys.dir, "policy-gpg.json"), sigstorePolicy: join(keys.dir, "policy-sigstore.json"), home, registriesD: join(home, ".config", "containers", "registries.d") };
   await mkdir(paths.registriesD, { recursive: true });
   await writeFile(paths.gpgPolicy, demoPolicy(keys, registry, "gpg"));
   await writeFile(paths.sigstorePolicy, demoPolicy(keys, registry, "sigstore"));
