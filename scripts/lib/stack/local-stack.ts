@@ -223,7 +223,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     registry: `127.0.0.1:${running.port}`,
     stateDir,
     tree,
-    signing: signing!,
+    signing,
     persistDir,
     mirrorsToml: tomlFile,
     origin,

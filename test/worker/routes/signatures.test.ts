@@ -1,4 +1,5 @@
 import { env, reset } from "cloudflare:test";
+import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
 import { blobPath, LAYOUT_FILES } from "../../../src/oci/layout";
 import { computeDigest, type Digest } from "../../../src/oci/reference";
@@ -98,6 +99,31 @@ describe("GET /signatures/<repository>@<alg>=<hex>/signature-<n>", () => {
   it("Should keep the generation a signature first appeared in", async () => {
     await publish(3);
     expect(await env.REGISTRY.get(keys.signature("demo/hello", subject, 1), "json")).toEqual({ digest: signatureDigest, size: SIGNATURE.byteLength, generation: 2 });
+  });
+});
+
+describe("the lookaside surface", () => {
+  it("Should answer any path under /signatures/ with the signature's redirect or a well-formed 404, never echoing it", async () => {
+    const part = fc.oneof(
+      fc.constantFrom("demo/hello", "demo", "Demo", "..", "%2e%2e", "%00", "a".repeat(300), "@", "=", "sha256", "signature-1"),
+      fc.stringMatching(/^[a-z0-9._=@:-]{0,20}$/),
+      fc.string({ maxLength: 12 }).map(encodeURIComponent),
+    );
+    const path = fc.oneof(
+      fc.array(part, { minLength: 1, maxLength: 5 }).map((parts) => `/signatures/${parts.join("/")}`),
+      fc.tuple(part, fc.oneof(fc.constant(subject.replace(":", "=")), part), fc.oneof(fc.integer({ min: -1, max: 99 }).map(String), part)).map(([name, digest, n]) => `/signatures/${name}@${digest}/signature-${n}`),
+    );
+    await fc.assert(
+      fc.asyncProperty(path, fc.constantFrom("GET", "HEAD"), async (target, method) => {
+        const response = await request(target, { method });
+        const body = await response.text();
+        expect([200, 307, 404]).toContain(response.status);
+        if (response.status === 307) expect(response.headers.get("Location")).toBe(`${MIRROR}/${blobPath(signatureDigest)}`);
+        if (response.status === 404 && method === "GET") expect(JSON.parse(body).errors[0].code).toBe("NOT_FOUND");
+        for (const [, value] of response.headers) expect(value).not.toContain(target);
+      }),
+      { numRuns: 150 },
+    );
   });
 });
 
