@@ -18,6 +18,13 @@ import { publishTree } from "./lib/publish/publish-tree";
 import { RemoteKvTarget } from "./lib/kv/remote-kv";
 import { wranglerAt } from "./lib/kv/wrangler";
 import { DEFAULT_WRANGLER_CONFIG, localNamespaceId } from "./lib/kv/wrangler-config";
+import { parseImageReference } from "./lib/pull/reference";
+import { SigningError } from "./lib/signing/errors";
+import { loadSigningKey, PASSPHRASE_ENV, readPassphrase, writeKeyPair } from "./lib/signing/key-files";
+import { adoptLookasideFiles, signTree, type SignTreeOptions } from "./lib/signing/sign-tree";
+import { FrontDoorSource, MirrorSource } from "./lib/signing/sources";
+import { resolveVerified } from "./lib/signing/verify-image";
+import { loadVerifyKeys } from "./lib/signing/verify-keys";
 
 /** The options that choose a KV target; `dryRun` says what --dry-run does for the command. */
 function targetHelp(dryRun: string): string {
@@ -33,6 +40,17 @@ Environment:
   FRONTDOOR_WRANGLER        the wrangler executable --remote runs (default: the project's own)`;
 }
 
+const SIGN_HELP = `Signing (docs/signing.md):
+  --identity <registry>     the registry host clients pull from, e.g. registry.example.org:
+                            signatures vouch for <registry>/<repository>:<tag>
+  --sign-key <file>         an encrypted sigstore private key (frontdoor keygen, cosign):
+                            adds sigstore attachments and writes frontdoor/signing-key.pub
+  --passphrase-file <file>  the key's passphrase (first line); else ${PASSPHRASE_ENV}
+  --gpg-key <id>            a GPG secret key (no passphrase, or cached by gpg-agent): adds
+                            lookaside files signatures/<repository>@sha256=<hex>/signature-<n>
+  --gpg-home <dir>          GNUPGHOME for --gpg-key
+  --ref <repository:tag>    sign only this ref (repeatable); default every image ref`;
+
 const HELP = {
   main: `Usage: frontdoor <command> [options]
 
@@ -41,6 +59,9 @@ Commands:
   publish <tree>              verify a tree and publish it to KV, then write its generation marker
   mirrors load <mirrors.toml> validate a mirrors file and load it into KV
   import <tree> <image>...    copy images from registries into an OCI layout tree (over skopeo)
+  keygen                      write a sigstore key pair (encrypted private key, PEM public key)
+  sign <tree>                 sign a tree's images in place: sigstore attachments and/or GPG lookaside files
+  pin <registry>/<repo>:<tag> resolve a tag, verify its signature, print <registry>/<repo>@<digest>
 
 Run \`frontdoor <command> --help\` for a command's options.`,
   demo: `Usage: frontdoor demo <tree> [--repository <name>] [--tag <tag>]
@@ -53,7 +74,7 @@ Options:
   --repository <name>  repository name (default: demo/hello)
   --tag <tag>          tag (default: latest)
   -h, --help           show this help`,
-  publish: `Usage: frontdoor publish <tree> (--local <persist-dir> | --remote --namespace-id <id> [--dry-run <dir>]) [--allow-drop]
+  publish: `Usage: frontdoor publish <tree> (--local <persist-dir> | --remote --namespace-id <id> [--dry-run <dir>]) [--allow-drop] [signing options]
 
 Reads the OCI image layout <tree>, verifies every digest and size, and writes
 the KV entries: blobs and manifests first, then tags, tag lists and catalog,
@@ -61,6 +82,9 @@ and \`publication\` last. Then deletes the tags, tag lists, manifests and blobs
 the namespace holds but the tree no longer names. Then writes frontdoor/first-seen.json and, last, the
 marker frontdoor/generation into the tree (not on a dry run). The generation
 is one more than the newest of the tree's marker and the namespace's publication.
+With --sign-key or --gpg-key the tree is signed first, as by \`frontdoor sign\`.
+Signatures already in the tree (sigstore attachment tags, lookaside files) are
+published with it.
 
 Before the first write it refuses a tree whose index.json names no refs, one
 that would stop serving more than half of the tags served now, and any entry
@@ -69,6 +93,42 @@ over Workers KV's size limits (25 MiB values, 512-byte keys), naming it.
 ${targetHelp(`write the bulk files wrangler would get into <dir>
                             and change nothing (publish still reads the namespace)`)}
   --allow-drop              publish even when that stops serving most or all tags
+
+${SIGN_HELP}
+  -h, --help                show this help`,
+  keygen: `Usage: frontdoor keygen --output-prefix <prefix> [--passphrase-file <file>]
+
+Writes a new ECDSA P-256 key pair: <prefix>.private, encrypted with the
+passphrase in the format cosign and \`skopeo copy --sign-by-sigstore-private-key\`
+read (mode 0600), and <prefix>.pub, the PEM public key for policies and
+\`frontdoor pin --key\`. Refuses to replace existing files.
+
+Options:
+  --output-prefix <prefix>  where to write the two files
+  --passphrase-file <file>  the passphrase (first line); else ${PASSPHRASE_ENV}
+  -h, --help                show this help`,
+  sign: `Usage: frontdoor sign <tree> --identity <registry> [--sign-key <file>] [--gpg-key <id>] [--ref <repository:tag>]...
+
+Signs each image ref of the OCI layout <tree> (every ref whose tag is not a
+sha256-<hex>.sig attachment), its index and every manifest the index lists,
+before the tree is published. A signature by the same key that is already
+there is kept and not made again. Lookaside files other tools wrote under
+signatures/ get their blob copies. With no key, only that is done.
+
+${SIGN_HELP}
+  -h, --help                show this help`,
+  pin: `Usage: frontdoor pin <registry>/<repository>[:tag] (--key <pem> | --gpg-key <file>) [--mirror <url>] [--identity <registry>]
+
+Resolves the tag through the front door at <registry> (or through the tree at
+--mirror, using its index.json), verifies the manifest's signature, and prints
+<registry>/<repository>@sha256:<hex>. docker pull and ctr pull of that
+reference check every byte against the digest, so they get the signed image.
+
+Options:
+  --key <pem>               the sigstore public key (e.g. from GET /signing-key.pub, checked out of band)
+  --gpg-key <file>          OpenPGP public keys for lookaside signatures
+  --mirror <url>            resolve and verify through this mirror's tree instead of the front door
+  --identity <registry>     require the signature to name this registry host (default: any host)
   -h, --help                show this help`,
   mirrors: `Usage: frontdoor mirrors load <mirrors.toml> (--local <persist-dir> | --remote --namespace-id <id> [--dry-run <dir>])
 
@@ -147,12 +207,85 @@ async function demo(args: string[]): Promise<void> {
   console.log(`Wrote ${ref} into ${tree}`);
 }
 
+const SIGN_OPTIONS = {
+  identity: { type: "string" },
+  "sign-key": { type: "string" },
+  "passphrase-file": { type: "string" },
+  "gpg-key": { type: "string" },
+  "gpg-home": { type: "string" },
+  ref: { type: "string", multiple: true },
+} as const satisfies ParseArgsConfig["options"];
+
+type SignValues = { identity?: string; "sign-key"?: string; "passphrase-file"?: string; "gpg-key"?: string; "gpg-home"?: string; ref?: string[] };
+
+/** The signing options given, or null when neither key was. */
+async function signOptions(values: SignValues, help: string): Promise<SignTreeOptions | null> {
+  const signKey = values["sign-key"];
+  const gpgKey = values["gpg-key"];
+  if (signKey === undefined && gpgKey === undefined) {
+    if (values.identity !== undefined || values.ref !== undefined) throw new UsageError("--identity and --ref go with --sign-key or --gpg-key", help);
+    return null;
+  }
+  if (values.identity === undefined || !/^[A-Za-z0-9.-]+(?::[0-9]{1,5})?$/.test(values.identity)) {
+    throw new UsageError("signing needs --identity <registry host[:port]>, the name clients pull the images by", help);
+  }
+  const gpgHome = values["gpg-home"];
+  return {
+    registry: values.identity,
+    ...(signKey === undefined ? {} : { sigstoreKey: await loadSigningKey(signKey, await readPassphrase(values["passphrase-file"])) }),
+    ...(gpgKey === undefined ? {} : { gpg: { keyId: gpgKey, ...(gpgHome === undefined ? {} : { homedir: gpgHome }) } }),
+    ...(values.ref === undefined ? {} : { only: new Set(values.ref) }),
+  };
+}
+
+async function signAndReport(tree: string, options: SignTreeOptions): Promise<void> {
+  for (const ref of await signTree(tree, options)) {
+    const added = ref.added.length === 0 ? "already signed" : `signed (${ref.added.join(", ")})`;
+    console.log(`${options.registry}/${ref.repository}:${ref.tag}@${ref.digest}: ${added}`);
+  }
+}
+
+async function sign(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, { ...SIGN_OPTIONS, help: { type: "boolean", short: "h" } }, HELP.sign);
+  if (values.help) return console.log(HELP.sign);
+  const tree = onePositional(positionals, "<tree>", HELP.sign);
+  const adopted = await adoptLookasideFiles(tree);
+  if (adopted > 0) console.log(`Gave ${adopted} lookaside signature file(s) their blob copies`);
+  const options = await signOptions(values, HELP.sign);
+  if (options !== null) await signAndReport(tree, options);
+}
+
+async function keygen(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, { "output-prefix": { type: "string" }, "passphrase-file": { type: "string" }, help: { type: "boolean", short: "h" } }, HELP.keygen);
+  if (values.help) return console.log(HELP.keygen);
+  if (positionals.length > 0) throw new UsageError("keygen takes no positional arguments", HELP.keygen);
+  const prefix = values["output-prefix"];
+  if (prefix === undefined) throw new UsageError("give --output-prefix <prefix>", HELP.keygen);
+  const paths = await writeKeyPair(prefix, await readPassphrase(values["passphrase-file"]));
+  console.log(`Wrote ${paths.privateKey} (encrypted private key) and ${paths.publicKey} (public key)`);
+}
+
+async function pin(args: string[]): Promise<void> {
+  const options = { key: { type: "string" }, "gpg-key": { type: "string" }, mirror: { type: "string" }, identity: { type: "string" }, help: { type: "boolean", short: "h" } } as const;
+  const { values, positionals } = parse(args, options, HELP.pin);
+  if (values.help) return console.log(HELP.pin);
+  const image = parseImageReference(onePositional(positionals, "<registry>/<repository>[:tag]", HELP.pin));
+  if (values.key === undefined && values["gpg-key"] === undefined) throw new UsageError("give --key <pem> or --gpg-key <file> to verify with", HELP.pin);
+  const keys = await loadVerifyKeys({ key: values.key, gpgKey: values["gpg-key"], identity: values.identity });
+  const source = values.mirror === undefined ? new FrontDoorSource(image.registry) : new MirrorSource(values.mirror);
+  const { manifest, signatures } = await resolveVerified(source, image, keys);
+  console.error(`${image.repository}:${image.reference} is ${manifest.descriptor.digest}, signed as ${[...new Set(signatures.map((s) => s.claim.dockerReference))].join(", ")} (${[...new Set(signatures.map((s) => s.form))].join(", ")})`);
+  console.log(`${new URL(image.registry).host}/${image.repository}@${manifest.descriptor.digest}`);
+}
+
 async function publish(args: string[]): Promise<void> {
-  const { values, positionals } = parse(args, { ...TARGET_OPTIONS, "allow-drop": { type: "boolean" } }, HELP.publish);
+  const { values, positionals } = parse(args, { ...TARGET_OPTIONS, ...SIGN_OPTIONS, "allow-drop": { type: "boolean" } }, HELP.publish);
   if (values.help) return console.log(HELP.publish);
   const tree = onePositional(positionals, "<tree>", HELP.publish);
+  const signing = await signOptions(values, HELP.publish);
   const target = await openTarget(values, HELP.publish);
   try {
+    if (signing !== null) await signAndReport(tree, signing);
     const dryRun = values["dry-run"];
     const plan = await publishTree(tree, target, { writeTree: dryRun === undefined, allowDrop: values["allow-drop"] ?? false });
     const { summary } = plan;
@@ -216,7 +349,7 @@ async function importImages(args: string[]): Promise<void> {
   );
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { demo, publish, mirrors, import: importImages };
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { demo, publish, mirrors, import: importImages, keygen, sign, pin };
 
 /** Runs the CLI; returns the exit code: 0 done, 1 failed, 2 called wrongly. */
 export async function main(argv: string[]): Promise<number> {
@@ -238,9 +371,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** The publisher's errors come from src/, which knows nothing of CLIs: this is where they get their exit code. */
+/** The publisher's errors (from src/, which knows nothing of CLIs) get their exit code here; they and signing errors are printed with their code. */
 function asCliError(error: unknown): unknown {
-  return error instanceof PublishError ? new CliError(`${error.code}: ${error.message}`, { cause: error }) : error;
+  return error instanceof PublishError || error instanceof SigningError ? new CliError(`${error.code}: ${error.message}`, { cause: error }) : error;
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -8,6 +8,7 @@ import { startFaultControl, type FaultControl } from "./lib/stack/fault-control"
 import { parseFaultAssignments } from "./lib/stack/faults";
 import { BIG_DEMO_REF, DEMO_MIRRORS, startLocalStack, type LocalStack } from "./lib/stack/local-stack";
 import { DEFAULT_CLIENT_PLACE } from "./lib/stack/local-worker";
+import { demoPolicy, demoRegistriesD, writeDemoPolicies } from "./lib/stack/demo-signing";
 
 function parsePort(value: string | undefined): number {
   if (value === undefined || value === "") return 8787;
@@ -55,7 +56,27 @@ function faultLines(stack: LocalStack, control: FaultControl): string[] {
   ];
 }
 
-function instructions(stack: LocalStack, vars: Record<string, string>, control: FaultControl): string {
+/** How to make podman and skopeo require the demo image's signature (docs/signing.md). */
+async function signingInstructions(stack: LocalStack): Promise<string[]> {
+  const image = `${stack.registry}/demo/hello:latest`;
+  const files = await writeDemoPolicies(stack.signing, stack.registry, stack.url);
+  const indent = (text: string) => text.trimEnd().split("\n").map((line) => `    ${line}`);
+  return [
+    `demo/hello:latest is signed with the demo keys in ${stack.signing.dir}; the public key is at ${stack.url}/signing-key.pub.`,
+    "A policy.json that requires the GPG (lookaside) signature:",
+    ...indent(demoPolicy(stack.signing, stack.registry, "gpg")),
+    `and the registries.d entry that finds the signatures (${files.registriesD}/frontdoor.yaml):`,
+    ...indent(demoRegistriesD(stack.registry, stack.url)),
+    "Pull requiring the signature:",
+    `  skopeo --policy ${files.gpgPolicy} --registries.d ${files.registriesD} copy --remove-signatures --src-tls-verify=false docker://${image} oci:/tmp/hello-signed:latest`,
+    `  HOME=${files.home} podman pull --signature-policy ${files.gpgPolicy} --tls-verify=false ${image}`,
+    `For sigstore attachments use ${files.sigstorePolicy} (sigstoreSigned); Debian's podman and skopeo builds refuse that policy type.`,
+    `Verified pin for docker and containerd: npm run frontdoor -- pin ${image} --key ${stack.signing.publicKey}`,
+    `Verified pull straight from a mirror: npm run pull -- --mirror ${stack.mirrors[0]?.server.url ?? stack.origin.server.url} --key ${stack.signing.publicKey} demo/hello:latest /tmp/hello-mirror`,
+  ];
+}
+
+function instructions(stack: LocalStack, vars: Record<string, string>, control: FaultControl, signing: string[]): string {
   const image = `${stack.registry}/demo/hello:latest`;
   return [
     "",
@@ -68,6 +89,8 @@ function instructions(stack: LocalStack, vars: Record<string, string>, control: 
     `  skopeo copy --all --src-tls-verify=false docker://${image} oci:/tmp/hello:latest`,
     `  podman pull --tls-verify=false ${image}`,
     `  podman pull --tls-verify=false ${stack.registry}/${BIG_DEMO_REF}   (layers of several MiB)`,
+    "",
+    ...signing,
     "",
     "Blobs are redirected (307) to these static servers of the tree:",
     ...stack.servers().map(({ id, server, dir }) => `  ${id.padEnd(8)} ${server.url}  (${dir})${server.fault.name === "none" ? "" : `  fault: ${server.fault.name}`}`),
@@ -115,7 +138,7 @@ async function main(): Promise<void> {
     onWorkerLog: (line) => console.log(line.message),
   });
   const control = await startFaultControl(new Map(stack.mirrors.map(({ id, server }) => [id, server])));
-  console.log(instructions(stack, vars, control));
+  console.log(instructions(stack, vars, control, await signingInstructions(stack)));
 }
 
 main().catch((error: unknown) => {

@@ -11,6 +11,8 @@ import { catalog } from "./routes/catalog";
 import { debug } from "./routes/debug";
 import { manifests } from "./routes/manifests";
 import { referrers } from "./routes/referrers";
+import { signatures } from "./routes/signatures";
+import { signingKey } from "./routes/signing-key";
 import { status } from "./routes/status";
 import { tags } from "./routes/tags";
 import { CompositionRoot } from "./services";
@@ -41,10 +43,11 @@ export function buildApp(options: AppOptions = {}): Hono<AppEnv> {
   app.use(requestLog(options.log));
   app.use(securityHeaders());
   app.use(async function attachServices(c, next) {
-    const { settings, registry, mirrors } = root.servicesFor(c.env);
+    const { settings, registry, mirrors, signatures } = root.servicesFor(c.env);
     c.set("settings", settings);
     c.set("registry", registry);
     c.set("mirrors", mirrors);
+    c.set("signatures", signatures);
     c.set("failover", failover);
     await next();
   });
@@ -67,6 +70,8 @@ export function buildApp(options: AppOptions = {}): Hono<AppEnv> {
   app.route("/v2", blobs);
   app.route("/v2", tags);
   app.route("/v2", referrers);
+  app.route("/", signatures);
+  app.route("/", signingKey);
   app.route("/", debug);
   app.route("/", status);
 

@@ -1,5 +1,6 @@
 import type { MirrorStore } from "./store/mirror-store";
 import type { RegistryStore } from "./store/registry-store";
+import type { SignatureStore } from "./store/signature-store";
 import type { Settings } from "./config";
 import type { Failover } from "./mirrors/failover";
 
@@ -43,6 +44,7 @@ export interface Variables {
   mirrors: MirrorStore;
   /** The isolate's retry memory and retry signal, created once with the app. */
   failover: Failover;
+  signatures: SignatureStore;
   /** Facts for the request's log line. */
   logDigest?: string;
   logMirror?: string;

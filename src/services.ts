@@ -3,6 +3,7 @@ import { crawlSettingsFrom, type CrawlSettings } from "./crawl/settings";
 import type { Env } from "./env";
 import { MirrorStore } from "./store/mirror-store";
 import { RegistryStore } from "./store/registry-store";
+import { SignatureStore } from "./store/signature-store";
 import { VersionedCache } from "./store/versioned-cache";
 import { createFailover, type Failover } from "./mirrors/failover";
 
@@ -11,6 +12,7 @@ export interface Services {
   settings: Settings;
   registry: RegistryStore;
   mirrors: MirrorStore;
+  signatures: SignatureStore;
 }
 
 /**
@@ -38,6 +40,7 @@ export class CompositionRoot {
         settings: settingsFrom(env),
         registry: new RegistryStore(env.REGISTRY),
         mirrors: new MirrorStore(env.REGISTRY, this.cache),
+        signatures: new SignatureStore(env.REGISTRY),
       };
       this.services.set(env, services);
     }

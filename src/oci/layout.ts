@@ -6,6 +6,7 @@ export const LAYOUT_FILES = {
   index: "index.json",
   firstSeen: "frontdoor/first-seen.json",
   generation: "frontdoor/generation",
+  signingKey: "frontdoor/signing-key.pub",
 } as const;
 
 /** The `index.json` annotation naming a ref (OCI Image Spec, "Pre-Defined Annotation Keys"). */

@@ -16,6 +16,7 @@ import { readInventory, type Inventory } from "./inventory";
 import { type LayoutSource } from "./layout";
 import { LAYOUT_FILES } from "../oci/layout";
 import { encodeMarker } from "../oci/marker";
+import { readTreeSignatures, signatureWrites } from "./signatures";
 
 export { PublishError, type PublishErrorCode } from "./errors";
 export type { KvWrite } from "../store/records";
@@ -136,15 +137,24 @@ function pointerWrites(inventory: Inventory, generationOf: (digest: Digest) => n
 }
 
 /**
- * Every blob path of the tree (manifests and indexes, configs, layers) with
+ * Every blob path of the tree (manifests and indexes, configs, layers, the
+ * blob copies of lookaside signatures) with
  * its first-seen generation, sorted by `(generation, digest)`, in pages of at
  * most `INVENTORY_PAGE_SIZE` under `inventory:<generation>:<page>`
  * (docs/kv-data-model.md): the crawler verifies mirrors against it.
  */
-function inventoryWrites(inventory: Inventory, generationOf: (digest: Digest) => number, generation: number): { writes: KvWrite[]; summary: InventorySummary } {
+function inventoryWrites(
+  inventory: Inventory,
+  signatureBlobs: ReadonlyMap<Digest, number>,
+  generationOf: (digest: Digest) => number,
+  generation: number,
+): { writes: KvWrite[]; summary: InventorySummary } {
   const entries: InventoryEntry[] = [];
   for (const [digest, manifest] of inventory.manifests) entries.push({ digest, size: manifest.bytes.byteLength, generation: generationOf(digest) });
   for (const [digest, size] of inventory.blobs) entries.push({ digest, size, generation: generationOf(digest) });
+  for (const [digest, size] of signatureBlobs) {
+    if (!inventory.blobs.has(digest) && !inventory.manifests.has(digest)) entries.push({ digest, size, generation: generationOf(digest) });
+  }
   entries.sort((a, b) => a.generation - b.generation || byCodeUnits(a.digest, b.digest));
   const writes: KvWrite[] = [];
   const starts: InventorySummary["starts"] = [];
@@ -181,13 +191,15 @@ export async function planPublication(source: LayoutSource, options: PlanOptions
   const { generation, published } = options;
   if (!Number.isSafeInteger(generation) || generation < 1) throw new RangeError(`generation must be a positive integer, got ${generation}`);
   const inventory = await readInventory(source);
+  const signatures = await readTreeSignatures(source, inventory);
   const previous = await readFirstSeen(source, generation);
   const generationOf = (digest: Digest) => previous.get(digest) ?? generation;
 
   const firstSeen: Record<string, number> = {};
-  for (const digest of sorted([...inventory.manifests.keys(), ...inventory.blobs.keys()])) firstSeen[digest] = generationOf(digest);
+  const signatureBlobs = signatures.lookaside.map((signature) => signature.blob);
+  for (const digest of sorted(new Set([...inventory.manifests.keys(), ...inventory.blobs.keys(), ...signatureBlobs]))) firstSeen[digest] = generationOf(digest);
 
-  const pages = inventoryWrites(inventory, generationOf, generation);
+  const pages = inventoryWrites(inventory, new Map(signatures.lookaside.map((signature) => [signature.blob, signature.size])), generationOf, generation);
   const publication: Publication = { generation, published, inventory: pages.summary };
 
   let tags = 0;
@@ -195,7 +207,7 @@ export async function planPublication(source: LayoutSource, options: PlanOptions
   let bytes = 0;
   for (const size of inventory.blobs.values()) bytes += size;
 
-  const content = [...contentWrites(inventory, generationOf), ...pages.writes];
+  const content = [...contentWrites(inventory, generationOf), ...signatureWrites(signatures, generationOf), ...pages.writes];
   const pointers = pointerWrites(inventory, generationOf, publication);
   const written = new Set([...content, ...pointers].map((write) => write.key));
   const currentKeys = [...options.currentKeys];

@@ -14,6 +14,9 @@ export const keys = {
   blob: (repository: string, digest: Digest) => `blob:${repository}@${digest}`,
   tagList: (repository: string) => `tags:${repository}`,
   referrers: (repository: string, digest: Digest) => `referrers:${repository}@${digest}`,
+  /** Lookaside signature `signature-<index>` of a manifest (src/signing/lookaside.ts). */
+  signature: (repository: string, digest: Digest, index: number) => `signature:${repository}@${digest}/${index}`,
+  signingKey: () => "signing-key",
   catalog: () => "catalog",
   publication: () => "publication",
   generation: (generation: number) => `generation:${generation}`,
@@ -34,7 +37,7 @@ export const keys = {
  */
 export const PUBLISHED_PREFIXES = {
   pointers: [TAG_PREFIX, "tags:"],
-  content: ["manifest:", "blob:", "referrers:", "inventory:"],
+  content: ["manifest:", "blob:", "referrers:", "inventory:", "signature:", "signing-key"],
 } as const;
 
 /** Limits of Workers KV that a publication must keep to (Cloudflare's KV limits page). */

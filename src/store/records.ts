@@ -69,3 +69,14 @@ export interface PublicationWrites {
   /** Keys deleted after `publication`: stale tags and tag lists first, then stale content. */
   deletions: { pointers: string[]; content: string[] };
 }
+
+/**
+ * Value of a `signature:` entry: a lookaside signature file, whose bytes the
+ * tree also holds as a blob, so mirrors serve it at `blobs/<alg>/<hex>`.
+ */
+export interface SignatureRecord {
+  digest: Digest;
+  size: number;
+  /** The publication generation in which these bytes first appeared. */
+  generation: number;
+}

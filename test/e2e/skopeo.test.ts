@@ -46,7 +46,10 @@ describe("skopeo", () => {
     const result = await skopeo(context().scratch, ["inspect", "--tls-verify=false", `docker://${context().image}`]);
     expect(result.code, result.stderr).toBe(0);
     const inspected = JSON.parse(result.stdout) as { Name: string; RepoTags: string[]; Architecture: string; Os: string };
-    expect(inspected).toMatchObject({ Name: `${context().stack.registry}/demo/hello`, RepoTags: ["latest"], Architecture: "amd64", Os: "linux" });
+    expect(inspected).toMatchObject({ Name: `${context().stack.registry}/demo/hello`, Architecture: "amd64", Os: "linux" });
+    // The demo image is signed: its sigstore attachments are tags too, one per signed manifest.
+    expect(inspected.RepoTags.filter((tag) => !/^sha256-[a-f0-9]{64}\.sig$/.test(tag))).toEqual(["latest"]);
+    expect(inspected.RepoTags).toHaveLength(1 + 1 + context().demo.manifests.length);
   });
 
   it("Should fail with a digest error when the mirror serves a tampered blob", async () => {

@@ -113,8 +113,11 @@ export function ctr(socket: string, namespace: string, args: readonly string[], 
   return runCommand("ctr", ["-a", socket, "-n", namespace, ...args], { timeoutMs });
 }
 
-/** Runs rootful podman with vfs storage and every piece of state (storage, run root, tmp, networks, events) under `dir`. */
-export async function podman(dir: string, args: readonly string[], timeoutMs?: number): Promise<CommandResult> {
+/**
+ * Runs rootful podman with vfs storage and every piece of state (storage, run root, tmp, networks, events) under `dir`.
+ * `env` adds variables, e.g. a HOME whose `.config/containers/registries.d` podman reads.
+ */
+export async function podman(dir: string, args: readonly string[], timeoutMs?: number, env: NodeJS.ProcessEnv = {}): Promise<CommandResult> {
   const tmp = join(dir, "tmp");
   await mkdir(tmp, { recursive: true });
   return runCommand(
@@ -129,7 +132,7 @@ export async function podman(dir: string, args: readonly string[], timeoutMs?: n
       "--events-backend", "file",
       ...args,
     ],
-    { env: { ...process.env, TMPDIR: tmp }, timeoutMs },
+    { env: { ...process.env, ...env, TMPDIR: tmp }, timeoutMs },
   );
 }
 

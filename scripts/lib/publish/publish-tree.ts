@@ -3,6 +3,7 @@ import { planPublication, type PublicationPlan } from "../../../src/publish/plan
 import { checkDroppedTags, checkKvLimits } from "../../../src/publish/safety";
 import { LAYOUT_FILES } from "../../../src/oci/layout";
 import { FsLayout } from "./fs-layout";
+import { adoptLookasideFiles } from "../signing/sign-tree";
 import type { KvTarget } from "../kv/kv-target";
 
 export interface PublishTreeOptions {
@@ -33,6 +34,8 @@ export function nextGeneration(treeGeneration: number, kvGeneration: number | nu
  */
 export async function publishTree(treeDir: string, target: KvTarget, options: PublishTreeOptions = {}): Promise<PublicationPlan> {
   const tree = new FsLayout(treeDir);
+  // Lookaside files another tool wrote (skopeo's lookaside-staging) get the blob copy mirrors serve.
+  if (options.writeTree ?? true) await adoptLookasideFiles(treeDir);
   const treeGeneration = await readTreeGeneration(tree);
   const publication = await target.readPublication();
   const generation = nextGeneration(treeGeneration, publication?.generation ?? null);

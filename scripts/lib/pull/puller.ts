@@ -12,6 +12,8 @@ import { parseMetalink, type MetalinkFile } from "./metalink";
 import { silentProgress, type Progress } from "./progress";
 import type { ImageReference } from "./reference";
 import { StagedLayout } from "./staging";
+import { FrontDoorSource, MirrorSource } from "../signing/sources";
+import { resolveVerified, type VerifyKeys } from "../signing/verify-image";
 
 /** OCI Distribution Spec: registries may refuse manifests over 4 MiB; so does this client. */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -30,6 +32,13 @@ export interface PullOptions {
   idleTimeoutMs?: number;
   /** Stops the pull: the staging directory is removed and `signal.reason` thrown. */
   signal?: AbortSignal;
+  /** Require a valid signature by these keys for the manifest, checked before anything else is fetched (docs/signing.md). */
+  verify?: VerifyKeys;
+  /**
+   * A mirror's tree URL: resolve the tag from its `index.json` and fetch every
+   * item from it alone, without the front door; needs `verify`.
+   */
+  mirror?: string;
 }
 
 /** The limits every request of one pull shares. */
@@ -133,11 +142,18 @@ export async function pullImage({
   timeoutMs = DEFAULT_DOWNLOAD_TIMEOUT_MS,
   idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS,
   signal,
+  verify,
+  mirror,
 }: PullOptions): Promise<PullResult> {
   const limits: Limits = { timeoutMs, idleTimeoutMs, signal };
+  if (mirror !== undefined && verify === undefined) throw new PullError("a pull straight from a mirror needs a key to verify what the mirror says (--key or --gpg-key)");
   const layout = await StagedLayout.create(target);
   try {
-    const metalink = await manifestMetalink(image, limits);
+    const metalink = mirror === undefined ? await manifestMetalink(image, limits) : await mirrorManifest(image, mirror, verify!, progress);
+    if (mirror === undefined && verify !== undefined) {
+      const verified = await resolveVerified(new FrontDoorSource(image.registry), { ...image, digest: metalink.digest }, verify);
+      progress.line(`signature ok: ${signedAs(verified.signatures)}`);
+    }
     progress.line(`manifest ${metalink.digest} (${formatBytes(metalink.size)}), ${metalink.urls.length} location(s)`);
     const result = await pullInto(layout, image, metalink, progress, limits);
     await layout.commit();
@@ -147,6 +163,23 @@ export async function pullImage({
     await layout.discard();
     throw error;
   }
+}
+
+function signedAs(signatures: Awaited<ReturnType<typeof resolveVerified>>["signatures"]): string {
+  return [...new Set(signatures.map(({ form, claim }) => `${claim.dockerReference} (${form})`))].join(", ");
+}
+
+/**
+ * Resolves the image through one mirror's tree and verifies the signature of
+ * the manifest it names; the answer lists that mirror as the only location,
+ * so every item comes from it and is checked against the signed digest.
+ */
+async function mirrorManifest(image: ImageReference, mirror: string, keys: VerifyKeys, progress: Progress): Promise<MetalinkFile> {
+  const source = new MirrorSource(mirror);
+  const { manifest, signatures } = await resolveVerified(source, image, keys);
+  progress.line(`${source.description}: ${image.repository}:${image.reference} is ${manifest.descriptor.digest}; signature ok: ${signedAs(signatures)}`);
+  const { digest, size, mediaType } = manifest.descriptor;
+  return { digest, size, mediaType, urls: [blobUrl(source.base, digest)] };
 }
 
 async function pullInto(layout: StagedLayout, image: ImageReference, metalink: MetalinkFile, progress: Progress, limits: Limits): Promise<PullResult> {

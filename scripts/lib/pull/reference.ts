@@ -40,6 +40,11 @@ export function parseImageReference(input: string): ImageReference {
   if (host === "" || /[@?#\\]/.test(host) || url.username !== "" || url.password !== "") {
     throw new ImageReferenceError(`the host part must carry no credentials, query or fragment: ${input}`);
   }
+  return { registry: url.origin, ...parseRepositoryPath(path) };
+}
+
+/** Reads `<repository>[:tag|@digest]` (tag `latest` when none), checked against the OCI grammars. */
+export function parseRepositoryPath(path: string): Omit<ImageReference, "registry"> {
   let repository: string;
   let tag: string | null = null;
   let digest: Digest | null = null;
@@ -56,5 +61,5 @@ export function parseImageReference(input: string): ImageReference {
     if (!isTag(tag)) throw new ImageReferenceError(`invalid tag: ${tag}`);
   }
   if (!isRepositoryName(repository)) throw new ImageReferenceError(`invalid repository name: ${repository}`);
-  return { registry: url.origin, repository, reference: digest ?? (tag as string), tag, digest };
+  return { repository, reference: digest ?? (tag as string), tag, digest };
 }

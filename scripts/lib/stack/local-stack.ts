@@ -2,6 +2,7 @@ import { access, cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { treeRefNames, writeBigDemoTree, writeDemoTree } from "./demo-tree";
+import { ensureDemoKeys, signDemoTree, type DemoKeys } from "./demo-signing";
 import { LocalKvTarget, resourcePersistencePath } from "../kv/local-kv";
 import { DEFAULT_CLIENT_PLACE, startLocalWorker, type ClientPlace, type LocalWorker, type WorkerLogLine } from "./local-worker";
 import { NO_FAULT, type Fault } from "./faults";
@@ -81,6 +82,8 @@ export interface LocalStack {
   stateDir: string;
   /** The published tree; the origin serves it as it is. */
   tree: string;
+  /** The demo signing keys `demo/hello:latest` is signed with (docs/signing.md). */
+  signing: DemoKeys;
   /** Local KV persistence directory (`frontdoor ... --local <dir>`). */
   persistDir: string;
   /** The generated mirrors config that was loaded into KV. */
@@ -175,6 +178,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   let worker: LocalWorker | null = null;
   const stopBundling = new AbortController();
   let bundling: Promise<WorkerBundle> | null = null;
+  let signing: DemoKeys | null = null;
 
   const stopAll = async (): Promise<void> => {
     stopBundling.abort(new Error("the local stack stopped before the worker was bundled"));
@@ -192,6 +196,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     bundling.catch(() => undefined);
 
     await ensureDemoTree(tree, progress);
+    signing = await ensureDemoKeys(stateDir);
+    for (const ref of await signDemoTree(tree, signing)) if (ref.added.length > 0) progress(`Signed ${ref.repository}:${ref.tag} (${ref.added.join(", ")}) with the demo keys in ${signing.dir}`);
     const kv = new LocalKvTarget(persistDir, kvNamespaceId);
     try {
       const plan = await publishTree(tree, kv);
@@ -246,6 +252,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     registry: `127.0.0.1:${running.port}`,
     stateDir,
     tree,
+    signing,
     persistDir,
     mirrorsToml: tomlFile,
     origin,
