@@ -36,6 +36,17 @@ async function attempt(baseUrl: string, entry: InventoryEntry, options: VerifyOp
   }
 }
 
+/**
+ * Failures that say the mirror cannot answer in time, rather than that one
+ * file is wrong: after one, the rest of this run's checks of the mirror are
+ * skipped, so a mirror that hangs costs one deadline per run, not one per blob.
+ */
+const STOPS_THE_RUN: ReadonlySet<string> = new Set(["timeout", "slow", "network"]);
+
+function stopsTheRun(failure: CheckFailure): boolean {
+  return STOPS_THE_RUN.has(failure.reason);
+}
+
 /** The place just after every entry first seen in `generation` or earlier. */
 function afterGeneration(generation: number): InventoryKey {
   return { generation: generation + 0.5, digest: "" };
@@ -49,7 +60,8 @@ function afterGeneration(generation: number): InventoryKey {
  * passed; the rolling re-verification of everything already verified, which
  * takes a quarter of what is left while a pass runs and all of it otherwise.
  * A mirror becomes verified for `announced` only when the pass has checked
- * every entry first seen up to it.
+ * every entry first seen up to it. A timeout, a trickle or a network failure
+ * ends the run's checks of this mirror.
  */
 export async function verifyMirror(
   baseUrl: string,
@@ -79,7 +91,10 @@ export async function verifyMirror(
     run.checked++;
     const failure = await attempt(baseUrl, entry, options);
     if (failure === null) run.cleared.push(entry.digest);
-    else run.contentErrors.push({ entry, failure });
+    else {
+      run.contentErrors.push({ entry, failure });
+      if (stopsTheRun(failure)) return run;
+    }
   }
 
   if (announced > run.verified && inventory.hasInventory) {
@@ -95,6 +110,7 @@ export async function verifyMirror(
       const failure = await attempt(baseUrl, entry, options);
       if (failure !== null) {
         run.held = failure;
+        if (stopsTheRun(failure)) left = 0;
         break;
       }
       after = { generation: entry.generation, digest: entry.digest };
@@ -121,7 +137,10 @@ export async function verifyMirror(
       if (bad.has(entry.digest)) continue;
       run.checked++;
       const failure = await attempt(baseUrl, entry, options);
-      if (failure !== null) run.contentErrors.push({ entry, failure });
+      if (failure !== null) {
+        run.contentErrors.push({ entry, failure });
+        if (stopsTheRun(failure)) break;
+      }
     }
   }
   return run;

@@ -81,6 +81,20 @@ describe("what a blob check catches on a verified mirror", () => {
     expect(health.lastFailureReason).toBe("timeout");
   });
 
+  it("Should stop checking a mirror for the run after one blob GET hangs, not wait out every blob", async () => {
+    const blobs = await testBlobs("hung", 6, 100);
+    await publishGeneration(1, blobs);
+    const baseUrl = await fakeMirror(servingGeneration(1, blobs));
+    await loadMirrorTable([mirror("m", { baseUrl })]);
+    await runCrawler({ CRAWL_BLOB_CHECKS: "8" });
+    await changeMirror(baseUrl, { marker: { body: markerBody(1) }, blobs: servedBlobs(blobs, { hang: true }) });
+    const before = (await requestsTo(baseUrl)).length;
+    await runCrawler({ CRAWL_BLOB_CHECKS: "8", CRAWL_TIMEOUT_MS: "300" });
+    const blobGets = (await requestsTo(baseUrl)).slice(before).filter((entry) => entry.path.includes("/blobs/"));
+    expect(blobGets).toHaveLength(1);
+    expect((await healthOf("m"))!.lastFailureReason).toBe("timeout");
+  });
+
   it("Should fail a blob that trickles below the rate floor", async () => {
     const { health } = await verifiedThenFaulty([large], large, { trickle: 10_000 }, { CRAWL_HASH_BYTES: "1" });
     expect(health.lastFailureReason).toBe("slow");
