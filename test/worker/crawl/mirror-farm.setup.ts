@@ -42,6 +42,8 @@ export interface FakeBlob {
   hang?: boolean;
   /** Bytes per second a GET body is sent at. */
   trickle?: number;
+  /** A GET sends its headers and half the body, then holds the connection open. */
+  stall?: boolean;
   /** A GET answers 302 to this URL. */
   redirect?: string;
   /** `Range` is ignored: 200 with the whole file. */
@@ -159,6 +161,10 @@ export default async function startMirrorFarm(project: TestProject): Promise<() 
       code = 206;
     }
     response.writeHead(code, { ...headers, "Content-Length": String(bytes.length) });
+    if (entry.stall) {
+      response.write(bytes.subarray(0, Math.floor(bytes.length / 2)));
+      return void held.add(response);
+    }
     if (entry.trickle === undefined) return void response.end(bytes);
     const chunk = Math.max(1, Math.floor(entry.trickle / 10));
     let offset = 0;

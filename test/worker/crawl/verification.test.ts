@@ -95,6 +95,12 @@ describe("what a blob check catches on a verified mirror", () => {
     expect((await healthOf("m"))!.lastFailureReason).toBe("timeout");
   });
 
+  it("Should fail a blob whose body stops half-way and is held open, within the body's deadline", async () => {
+    const { health } = await verifiedThenFaulty([small], small, { stall: true });
+    expect(health.lastFailureReason).toBe("slow");
+    expect(health.badBlobs.map((blob) => blob.digest)).toEqual([small.digest]);
+  });
+
   it("Should fail a blob that trickles below the rate floor", async () => {
     const { health } = await verifiedThenFaulty([large], large, { trickle: 10_000 }, { CRAWL_HASH_BYTES: "1" });
     expect(health.lastFailureReason).toBe("slow");
