@@ -13,6 +13,7 @@ import type { KvTarget } from "./lib/kv/kv-target";
 import { LocalKvTarget } from "./lib/kv/local-kv";
 import { parseMirrorConfig } from "./lib/publish/mirrors-config";
 import { publishTree } from "./lib/publish/publish-tree";
+import { parseSetsConfig } from "./lib/publish/sets-config";
 import { RemoteKvTarget } from "./lib/kv/remote-kv";
 import { wranglerAt } from "./lib/kv/wrangler";
 import { DEFAULT_WRANGLER_CONFIG, localNamespaceId } from "./lib/kv/wrangler-config";
@@ -50,7 +51,7 @@ Options:
   --repository <name>  repository name (default: demo/hello)
   --tag <tag>          tag (default: latest)
   -h, --help           show this help`,
-  publish: `Usage: frontdoor publish <tree> (--local <persist-dir> | --remote --namespace-id <id> [--dry-run <dir>])
+  publish: `Usage: frontdoor publish <tree> [--sets <sets.toml>] (--local <persist-dir> | --remote --namespace-id <id> [--dry-run <dir>])
 
 Reads the OCI image layout <tree>, verifies every digest and size, and writes
 the KV entries: blobs and manifests first, then tags, tag lists and catalog,
@@ -58,7 +59,11 @@ and \`publication\` last. Then deletes the tags, tag lists, manifests and blobs
 the namespace holds but the tree no longer names. Then writes frontdoor/first-seen.json and, last, the
 marker frontdoor/generation into the tree (not on a dry run). The generation
 is one more than the newest of the tree's marker and the namespace's publication.
+With --sets, each content set of the file (see sets.example.toml) also gets
+frontdoor/sets/<name>/ in the tree: index.json, the rsync --files-from list
+\`files\`, and its marker \`generation\`, written with the tree's marker.
 
+  --sets <sets.toml>        the operator's content sets
 ${targetHelp(`write the bulk files wrangler would get into <dir>
                             and change nothing (publish still reads the namespace)`)}
   -h, --help                show this help`,
@@ -123,13 +128,15 @@ async function demo(args: string[]): Promise<void> {
 }
 
 async function publish(args: string[]): Promise<void> {
-  const { values, positionals } = parse(args, TARGET_OPTIONS, HELP.publish);
+  const { values, positionals } = parse(args, { ...TARGET_OPTIONS, sets: { type: "string" } }, HELP.publish);
   if (values.help) return console.log(HELP.publish);
   const tree = onePositional(positionals, "<tree>", HELP.publish);
+  const setsFile = values.sets;
+  const sets = setsFile === undefined ? undefined : parseSetsConfig(await readFile(resolve(setsFile), "utf8"), setsFile);
   const target = await openTarget(values, HELP.publish);
   try {
     const dryRun = values["dry-run"];
-    const plan = await publishTree(tree, target, { writeTree: dryRun === undefined });
+    const plan = await publishTree(tree, target, { writeTree: dryRun === undefined, ...(sets === undefined ? {} : { sets }) });
     const { summary } = plan;
     const counts =
       `${summary.repositories} repositories, ${summary.tags} tags, ${summary.manifests} manifests, ` +

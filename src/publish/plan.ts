@@ -16,6 +16,7 @@ import { readInventory, type Inventory } from "./inventory";
 import { type LayoutSource } from "./layout";
 import { LAYOUT_FILES } from "../oci/layout";
 import { encodeMarker } from "../oci/marker";
+import { computeMembership, setFiles, type ContentSet, type SetMembership, type TreeFile } from "./content-sets";
 
 export { PublishError, type PublishErrorCode } from "./errors";
 export type { KvWrite } from "../store/records";
@@ -34,6 +35,10 @@ export interface PublicationPlan extends PublicationWrites {
   firstSeen: Record<string, number>;
   /** The bytes of `frontdoor/generation`, written into the tree after the KV writes succeed. */
   marker: Uint8Array;
+  /** Per content set, its `index.json` and `rsync --files-from` list, written into the tree after the KV writes (src/publish/content-sets.ts). */
+  setFiles: TreeFile[];
+  /** Per content set, its marker `frontdoor/sets/<name>/generation`, written with the tree's own marker, last. */
+  setMarkers: TreeFile[];
   summary: {
     repositories: number;
     /** Refs of `index.json`, one per repository and tag. */
@@ -58,6 +63,8 @@ export interface PlanOptions {
    * deleted. Other keys are ignored.
    */
   currentKeys: Iterable<string>;
+  /** The operator's content sets (docs/content-sets.md); none by default: every mirror carries the whole tree. */
+  sets?: readonly ContentSet[];
 }
 
 function byCodeUnits(a: string, b: string): number {
@@ -94,18 +101,24 @@ async function readFirstSeen(source: LayoutSource, generation: number): Promise<
   return firstSeen;
 }
 
-function contentWrites(inventory: Inventory, generationOf: (digest: Digest) => number): KvWrite[] {
+/** `{sets}` to spread into a record: the digest's content sets, nothing when it is in none. */
+function setsField(membership: SetMembership, digest: Digest): { sets?: string[] } {
+  const sets = membership.setsOf.get(digest);
+  return sets === undefined ? {} : { sets: [...sets] };
+}
+
+function contentWrites(inventory: Inventory, generationOf: (digest: Digest) => number, membership: SetMembership): KvWrite[] {
   const writes: KvWrite[] = [];
   for (const name of sorted(inventory.repositories.keys())) {
     const repository = inventory.repositories.get(name)!;
     for (const digest of sorted(repository.blobs.keys())) {
       const size = inventory.blobs.get(digest) ?? inventory.manifests.get(digest)!.bytes.byteLength;
-      const record: BlobRecord = { size, generation: generationOf(digest), mediaType: repository.blobs.get(digest)! };
+      const record: BlobRecord = { size, generation: generationOf(digest), mediaType: repository.blobs.get(digest)!, ...setsField(membership, digest) };
       writes.push({ key: keys.blob(name, digest), value: JSON.stringify(record) });
     }
     for (const digest of sorted(repository.manifests)) {
       const manifest = inventory.manifests.get(digest)!;
-      const metadata: ManifestMetadata = { digest, mediaType: manifest.mediaType, generation: generationOf(digest) };
+      const metadata: ManifestMetadata = { digest, mediaType: manifest.mediaType, generation: generationOf(digest), ...setsField(membership, digest) };
       writes.push({ key: keys.manifest(name, digest), value: manifest.bytes, metadata: { ...metadata } });
     }
     for (const subject of sorted(repository.referrers.keys())) {
@@ -116,7 +129,7 @@ function contentWrites(inventory: Inventory, generationOf: (digest: Digest) => n
   return writes;
 }
 
-function pointerWrites(inventory: Inventory, generationOf: (digest: Digest) => number, publication: Publication): KvWrite[] {
+function pointerWrites(inventory: Inventory, generationOf: (digest: Digest) => number, publication: Publication, membership: SetMembership): KvWrite[] {
   const writes: KvWrite[] = [];
   const names = sorted(inventory.repositories.keys());
   for (const name of names) {
@@ -124,7 +137,7 @@ function pointerWrites(inventory: Inventory, generationOf: (digest: Digest) => n
     for (const tag of sorted(tags.keys())) {
       const digest = tags.get(tag)!;
       const manifest = inventory.manifests.get(digest)!;
-      const metadata: ManifestMetadata = { digest, mediaType: manifest.mediaType, generation: generationOf(digest) };
+      const metadata: ManifestMetadata = { digest, mediaType: manifest.mediaType, generation: generationOf(digest), ...setsField(membership, digest) };
       writes.push({ key: keys.tag(name, tag), value: manifest.bytes, metadata: { ...metadata } });
     }
     writes.push({ key: keys.tagList(name), value: JSON.stringify(sorted(tags.keys())) });
@@ -141,10 +154,25 @@ function pointerWrites(inventory: Inventory, generationOf: (digest: Digest) => n
  * most `INVENTORY_PAGE_SIZE` under `inventory:<generation>:<page>`
  * (docs/kv-data-model.md): the crawler verifies mirrors against it.
  */
-function inventoryWrites(inventory: Inventory, generationOf: (digest: Digest) => number, generation: number): { writes: KvWrite[]; summary: InventorySummary } {
+function countByGeneration(entries: readonly InventoryEntry[]): InventorySummary["generations"] {
+  const generations: InventorySummary["generations"] = [];
+  for (const entry of entries) {
+    const last = generations[generations.length - 1];
+    if (last?.generation === entry.generation) last.entries += 1;
+    else generations.push({ generation: entry.generation, entries: 1 });
+  }
+  return generations;
+}
+
+function inventoryWrites(
+  inventory: Inventory,
+  generationOf: (digest: Digest) => number,
+  generation: number,
+  membership: SetMembership,
+): { writes: KvWrite[]; summary: InventorySummary } {
   const entries: InventoryEntry[] = [];
-  for (const [digest, manifest] of inventory.manifests) entries.push({ digest, size: manifest.bytes.byteLength, generation: generationOf(digest) });
-  for (const [digest, size] of inventory.blobs) entries.push({ digest, size, generation: generationOf(digest) });
+  for (const [digest, manifest] of inventory.manifests) entries.push({ digest, size: manifest.bytes.byteLength, generation: generationOf(digest), ...setsField(membership, digest) });
+  for (const [digest, size] of inventory.blobs) entries.push({ digest, size, generation: generationOf(digest), ...setsField(membership, digest) });
   entries.sort((a, b) => a.generation - b.generation || byCodeUnits(a.digest, b.digest));
   const writes: KvWrite[] = [];
   const starts: InventorySummary["starts"] = [];
@@ -154,13 +182,12 @@ function inventoryWrites(inventory: Inventory, generationOf: (digest: Digest) =>
     writes.push({ key: keys.inventoryPage(generation, writes.length), value: JSON.stringify(page) });
   }
   const bytes = entries.reduce((total, entry) => total + entry.size, 0);
-  const generations: InventorySummary["generations"] = [];
-  for (const entry of entries) {
-    const last = generations[generations.length - 1];
-    if (last?.generation === entry.generation) last.entries += 1;
-    else generations.push({ generation: entry.generation, entries: 1 });
+  const generations = countByGeneration(entries);
+  const summary: InventorySummary = { pages: writes.length, entries: entries.length, bytes, starts, generations };
+  if (membership.members.size > 0) {
+    summary.sets = [...membership.members.keys()].map((name) => ({ name, generations: countByGeneration(entries.filter((entry) => entry.sets?.includes(name) === true)) }));
   }
-  return { writes, summary: { pages: writes.length, entries: entries.length, bytes, starts, generations } };
+  return { writes, summary };
 }
 
 /** The current keys under `prefixes` that no write of this publication keeps, sorted. */
@@ -187,7 +214,9 @@ export async function planPublication(source: LayoutSource, options: PlanOptions
   const firstSeen: Record<string, number> = {};
   for (const digest of sorted([...inventory.manifests.keys(), ...inventory.blobs.keys()])) firstSeen[digest] = generationOf(digest);
 
-  const pages = inventoryWrites(inventory, generationOf, generation);
+  const sets = options.sets ?? [];
+  const membership = await computeMembership(sets, inventory, source);
+  const pages = inventoryWrites(inventory, generationOf, generation, membership);
   const publication: Publication = { generation, published, inventory: pages.summary };
 
   let tags = 0;
@@ -195,8 +224,9 @@ export async function planPublication(source: LayoutSource, options: PlanOptions
   let bytes = 0;
   for (const size of inventory.blobs.values()) bytes += size;
 
-  const content = [...contentWrites(inventory, generationOf), ...pages.writes];
-  const pointers = pointerWrites(inventory, generationOf, publication);
+  const content = [...contentWrites(inventory, generationOf, membership), ...pages.writes];
+  const pointers = pointerWrites(inventory, generationOf, publication, membership);
+  const perSet = await setFiles(sets, membership, source, { generation, published });
   const written = new Set([...content, ...pointers].map((write) => write.key));
   const currentKeys = [...options.currentKeys];
 
@@ -211,6 +241,8 @@ export async function planPublication(source: LayoutSource, options: PlanOptions
     },
     firstSeen,
     marker: encodeMarker({ generation, published }),
+    setFiles: perSet.files,
+    setMarkers: perSet.markers,
     summary: {
       repositories: inventory.repositories.size,
       tags,

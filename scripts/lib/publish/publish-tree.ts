@@ -3,12 +3,15 @@ import { planPublication, type PublicationPlan } from "../../../src/publish/plan
 import { LAYOUT_FILES } from "../../../src/oci/layout";
 import { FsLayout } from "./fs-layout";
 import type { KvTarget } from "../kv/kv-target";
+import type { ContentSet } from "../../../src/publish/content-sets";
 
 export interface PublishTreeOptions {
   /** Time of the publication; defaults to now. */
   now?: Date;
   /** Write `frontdoor/first-seen.json` and the marker into the tree after the KV writes (default true). */
   writeTree?: boolean;
+  /** The operator's content sets (`frontdoor publish --sets sets.toml`). */
+  sets?: readonly ContentSet[];
 }
 
 /** RFC 3339 in UTC, whole seconds. */
@@ -33,10 +36,12 @@ export async function publishTree(treeDir: string, target: KvTarget, options: Pu
   const publication = await target.readPublication();
   const generation = nextGeneration(treeGeneration, publication?.generation ?? null);
   const currentKeys = await target.listPublishedKeys();
-  const plan = await planPublication(tree, { generation, published: rfc3339(options.now ?? new Date()), currentKeys });
+  const plan = await planPublication(tree, { generation, published: rfc3339(options.now ?? new Date()), currentKeys, ...(options.sets === undefined ? {} : { sets: options.sets }) });
   await target.applyPlan(plan);
   if (options.writeTree ?? true) {
     await tree.writeFileAtomic(LAYOUT_FILES.firstSeen, `${JSON.stringify(plan.firstSeen, null, 1)}\n`);
+    for (const file of plan.setFiles) await tree.writeFileAtomic(file.path, file.bytes);
+    for (const file of plan.setMarkers) await tree.writeFileAtomic(file.path, file.bytes);
     await tree.writeFileAtomic(LAYOUT_FILES.generation, plan.marker);
   }
   return plan;
