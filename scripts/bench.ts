@@ -135,14 +135,17 @@ function timed(repeats: number, work: () => void): number {
   return median(samples);
 }
 
-/** Mean CPU microseconds per selection over `requests`, cycled until the count or time bound. */
-function perSelection(table: MirrorTable, crawl: CrawlState, requests: SelectionRequest[]): number {
+/**
+ * Mean CPU microseconds per selection over `requests`, cycled until the count or time bound. With
+ * `crawlVersion` the isolate's cached index is used, as the worker does; without it each call rebuilds the health columns.
+ */
+function perSelection(table: MirrorTable, crawl: CrawlState, requests: SelectionRequest[], crawlVersion: string | null = null): number {
   if (requests.length === 0) return NaN;
   let count = 0;
   let sink = 0;
   const started = cpuMs();
   while (count < MAX_ITERATIONS && cpuMs() - started < MAX_CPU_MS) {
-    for (let batch = 0; batch < 512; batch++, count++) sink += selectMirrors(table, crawl, requests[count % requests.length]!).chosen.length;
+    for (let batch = 0; batch < 512; batch++, count++) sink += selectMirrors(table, crawl, requests[count % requests.length]!, crawlVersion).chosen.length;
   }
   const elapsed = cpuMs() - started;
   if (sink === 0) throw new Error("selection returned nothing");
@@ -298,5 +301,40 @@ for (const { row } of results) console.log(`| ${row.join(" | ")} |`);
 const first = results[0]!.mean;
 const last = results[results.length - 1]!.mean;
 console.log(`\nper-selection time, 10,000 vs 10 mirrors: ${(last / first).toFixed(2)}x`);
+
+/**
+ * The same 10,000-mirror table and client mix twice in one run: once with
+ * every mirror carrying the whole tree, once with 50 content sets (80% of
+ * mirrors carry 1 to 3 of them, the rest the whole tree; each blob is in 1
+ * or 2 sets), so the figure is a ratio on the same machine at the same time.
+ */
+function setsRatio(size: number, setCount: number): { plain: number; withSets: number } {
+  const random = randomSource(size + 50);
+  const { table, crawl } = randomTable(size, random);
+  const names = Array.from({ length: setCount }, (_, i) => `set-${i}`);
+  const pick = () => names[Math.floor(random() * setCount)]!;
+  const subscribed: MirrorTable = {
+    ...table,
+    version: `${table.version}-sets`,
+    mirrors: table.mirrors.map((mirror) => (random() < 0.8 ? { ...mirror, sets: [...new Set(Array.from({ length: 1 + Math.floor(random() * 3) }, pick))] } : mirror)),
+  };
+  const requests: SelectionRequest[] = [];
+  for (let i = 0; i < CLIENTS; i++) {
+    const { client } = randomClient(table, random);
+    requests.push({ client, generation: random() < 0.8 ? 30 : 42, repository: `library/image-${Math.floor(random() * 200)}`, limit: 10, sets: random() < 0.5 ? [pick()] : [pick(), pick()] });
+  }
+  const plainRequests = requests.map(({ sets: _sets, ...request }) => request);
+  // Through the isolate's index cache, keyed by the crawl version, as the blob route selects.
+  for (const request of plainRequests) selectMirrors(table, crawl, request, "bench");
+  const plain = perSelection(table, crawl, plainRequests, "bench");
+  for (const request of requests) selectMirrors(subscribed, crawl, request, "bench");
+  const withSets = perSelection(subscribed, crawl, requests, "bench");
+  return { plain, withSets };
+}
+
+const sets = setsRatio(10_000, 50);
+console.log(
+  `\ncontent sets, 10,000 mirrors: ${sets.plain.toFixed(2)} µs/selection without sets, ${sets.withSets.toFixed(2)} µs with 50 sets: ${(sets.withSets / sets.plain).toFixed(2)}x`,
+);
 
 if (!process.argv.includes("--selection-only")) await measureWorkers();

@@ -15,6 +15,7 @@ import type { KvTarget } from "./lib/kv/kv-target";
 import { LocalKvTarget } from "./lib/kv/local-kv";
 import { parseMirrorConfig } from "./lib/publish/mirrors-config";
 import { publishTree } from "./lib/publish/publish-tree";
+import { parseSetsConfig } from "./lib/publish/sets-config";
 import { RemoteKvTarget } from "./lib/kv/remote-kv";
 import { wranglerAt } from "./lib/kv/wrangler";
 import { DEFAULT_WRANGLER_CONFIG, localNamespaceId } from "./lib/kv/wrangler-config";
@@ -74,7 +75,7 @@ Options:
   --repository <name>  repository name (default: demo/hello)
   --tag <tag>          tag (default: latest)
   -h, --help           show this help`,
-  publish: `Usage: frontdoor publish <tree> (--local <persist-dir> | --remote --namespace-id <id> [--dry-run <dir>]) [--allow-drop] [signing options]
+  publish: `Usage: frontdoor publish <tree> [--sets <sets.toml>] (--local <persist-dir> | --remote --namespace-id <id> [--dry-run <dir>]) [--allow-drop] [signing options]
 
 Reads the OCI image layout <tree>, verifies every digest and size, and writes
 the KV entries: blobs and manifests first, then tags, tag lists and catalog,
@@ -90,6 +91,11 @@ Before the first write it refuses a tree whose index.json names no refs, one
 that would stop serving more than half of the tags served now, and any entry
 over Workers KV's size limits (25 MiB values, 512-byte keys), naming it.
 
+With --sets, each content set of the file (see sets.example.toml) also gets
+frontdoor/sets/<name>/ in the tree: index.json, the rsync --files-from list
+\`files\`, and its marker \`generation\`, written with the tree's marker.
+
+  --sets <sets.toml>        the operator's content sets
 ${targetHelp(`write the bulk files wrangler would get into <dir>
                             and change nothing (publish still reads the namespace)`)}
   --allow-drop              publish even when that stops serving most or all tags
@@ -279,15 +285,17 @@ async function pin(args: string[]): Promise<void> {
 }
 
 async function publish(args: string[]): Promise<void> {
-  const { values, positionals } = parse(args, { ...TARGET_OPTIONS, ...SIGN_OPTIONS, "allow-drop": { type: "boolean" } }, HELP.publish);
+  const { values, positionals } = parse(args, { ...TARGET_OPTIONS, ...SIGN_OPTIONS, sets: { type: "string" }, "allow-drop": { type: "boolean" } }, HELP.publish);
   if (values.help) return console.log(HELP.publish);
   const tree = onePositional(positionals, "<tree>", HELP.publish);
   const signing = await signOptions(values, HELP.publish);
+  const setsFile = values.sets;
+  const sets = setsFile === undefined ? undefined : parseSetsConfig(await readFile(resolve(setsFile), "utf8"), setsFile);
   const target = await openTarget(values, HELP.publish);
   try {
     if (signing !== null) await signAndReport(tree, signing);
     const dryRun = values["dry-run"];
-    const plan = await publishTree(tree, target, { writeTree: dryRun === undefined, allowDrop: values["allow-drop"] ?? false });
+    const plan = await publishTree(tree, target, { writeTree: dryRun === undefined, allowDrop: values["allow-drop"] ?? false, ...(sets === undefined ? {} : { sets }) });
     const { summary } = plan;
     const counts =
       `${summary.repositories} repositories, ${summary.tags} tags, ${summary.manifests} manifests, ` +

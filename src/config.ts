@@ -1,5 +1,6 @@
 import type { CrawlSettings } from "./crawl/settings";
 import type { Env } from "./env";
+import { parseFrontDoorHosts } from "./mirrors/choice";
 import { parseDevClient, type ClientOverride } from "./mirrors/client";
 
 export interface Settings {
@@ -12,6 +13,8 @@ export interface Settings {
    * default) remembers in the isolate and the location's Workers Cache, "isolate" in the isolate only, "off" not at all.
    */
   retryMemory: RetryMemoryMode;
+  /** The front door's own host names (`FRONTDOOR_HOSTS`): `<choice>.<host>` pins or avoids mirrors; empty: no choices are read. */
+  frontDoorHosts: string[];
 }
 
 export type RetryMemoryMode = "on" | "isolate" | "off";
@@ -61,5 +64,6 @@ export function settingsFrom(env: Env): Settings {
     mirrorListCap: parsePositiveInteger("MIRROR_LIST_CAP", env.MIRROR_LIST_CAP, DEFAULT_MIRROR_LIST_CAP),
     devClient: env.FRONTDOOR_ENV === "development" ? parseDevClient(env.DEV_CLIENT_LOCATION) : null,
     retryMemory: parseRetryMemory(env.RETRY_MEMORY),
+    frontDoorHosts: parseFrontDoorHosts(env.FRONTDOOR_HOSTS),
   };
 }

@@ -17,6 +17,8 @@ export interface FrontdoorVars {
   DEV_CLIENT_LOCATION?: string;
   /** "on" (the default), "isolate" or "off": where blob GETs remember what each client was given, to walk its ranked list on retries. */
   RETRY_MEMORY?: string;
+  /** Comma-separated host names of the front door; a host name below one of them carries a client's pin or avoid choice (docs/selection.md). */
+  FRONTDOOR_HOSTS?: string;
   /** Crawler settings, all positive integers; docs/crawler.md gives their defaults. */
   CRAWL_BATCH_SIZE?: string;
   CRAWL_SUBREQUEST_LIMIT?: string;

@@ -26,8 +26,8 @@ export const UNCHECKED: MirrorHealth = Object.freeze({
 
 /** What one check of one mirror observed. */
 export type Observation =
-  | { marker: "failed"; failure: CheckFailure; responseTime: number }
-  | { marker: "read"; announced: number; responseTime: number; run: VerificationRun; progress: MirrorHealth["progress"] };
+  | { marker: "failed"; failure: CheckFailure; responseTime: number; sets?: MirrorHealth["sets"] }
+  | { marker: "read"; announced: number; responseTime: number; run: VerificationRun; progress: MirrorHealth["progress"]; sets?: MirrorHealth["sets"] };
 
 export type HysteresisSettings = Pick<CrawlSettings, "failuresBeforeDown" | "failureWindow" | "passesBeforeUp" | "maxBadBlobs">;
 
@@ -100,5 +100,6 @@ export function nextHealth(previous: Partial<MirrorHealth> | undefined, observat
     responseTime: observation.responseTime,
     lastChecked: checkedAt,
     recent: [...before.recent, record].slice(-RECENT_CHECKS),
+    ...(observation.sets === undefined ? {} : { sets: observation.sets }),
   };
 }

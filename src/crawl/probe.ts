@@ -1,4 +1,4 @@
-import { blobUrl } from "../oci/layout";
+import { blobUrl, LAYOUT_FILES } from "../oci/layout";
 import type { CheckFailure, CrawlFailureReason } from "../mirrors/types";
 import { digestAlgorithm, digestHex, type Digest } from "../oci/reference";
 import { parseMarker } from "../oci/marker";
@@ -171,8 +171,8 @@ async function hashAtMost(body: ReadableStream<Uint8Array> | null, algorithm: st
 }
 
 /** Reads `frontdoor/generation` under the deadline: the generation it names, or a ProbeFailure. */
-export async function readMarker(baseUrl: string, limits: FetchLimits): Promise<number> {
-  const url = `${baseUrl}/frontdoor/generation`;
+export async function readMarker(baseUrl: string, limits: FetchLimits, path: string = LAYOUT_FILES.generation): Promise<number> {
+  const url = `${baseUrl}/${path}`;
   return getChecked(url, limits, {}, MAX_MARKER_BYTES, async (response) => {
     if (response.status !== 200) {
       await response.body?.cancel();

@@ -1,4 +1,5 @@
-import { healthOf, type CrawlFailureReason, type Mirror, type MirrorHealth } from "../mirrors/types";
+import { healthOf, type CheckFailure, type CrawlFailureReason, type Mirror, type MirrorHealth } from "../mirrors/types";
+import { markerPath, WHOLE_TREE_SET } from "../oci/sets";
 import { CrawlStore } from "../store/crawl-store";
 import { InventoryReader } from "../store/inventory-store";
 import { MirrorStore } from "../store/mirror-store";
@@ -71,23 +72,36 @@ async function observe(
   hashing: ByteBudget,
 ): Promise<Observation> {
   const started = limits.now();
-  let announced: number;
-  try {
-    announced = await readMarker(mirror.baseUrl, limits);
-  } catch (error) {
-    if (!(error instanceof ProbeFailure)) throw error;
-    return { marker: "failed", failure: error.toRecord(), responseTime: limits.now() - started };
+  // A mirror of content sets answers each set's marker; it is verified, over the union of its sets'
+  // entries, for the oldest generation they announce (docs/content-sets.md, "Crawling").
+  const subscribed = mirror.sets ?? null;
+  const perSet: NonNullable<MirrorHealth["sets"]> = [];
+  let announced = Infinity;
+  let failure: CheckFailure | null = null;
+  for (const set of subscribed ?? [WHOLE_TREE_SET]) {
+    try {
+      const generation = await readMarker(mirror.baseUrl, limits, markerPath(set));
+      perSet.push({ name: set, announced: generation });
+      announced = Math.min(announced, generation);
+    } catch (error) {
+      if (!(error instanceof ProbeFailure)) throw error;
+      perSet.push({ name: set, announced: -1 });
+      failure ??= error.toRecord();
+    }
   }
+  const sets = subscribed === null ? {} : { sets: perSet };
   const responseTime = limits.now() - started;
+  if (failure !== null) return { marker: "failed", failure, responseTime, ...sets };
   if (!(await published(announced)) || newest === null || inventory === null) {
-    const url = `${mirror.baseUrl}/frontdoor/generation`;
+    const url = `${mirror.baseUrl}/${markerPath(perSet.find((set) => set.announced === announced)?.name ?? WHOLE_TREE_SET)}`;
     const detail = `${url} names generation ${announced}, which was never published: ahead of every publication`;
-    return { marker: "failed", failure: { url, reason: "bad-marker", detail }, responseTime };
+    return { marker: "failed", failure: { url, reason: "bad-marker", detail }, responseTime, ...sets };
   }
   const target = Math.min(announced, newest.generation);
-  const run = await verifyMirror(mirror.baseUrl, before, target, inventory, { budget: settings.blobChecks, limits, hashing });
-  const verifiedEntries = inventory.countThrough(run.verified) + run.pass.done;
-  return { marker: "read", announced, responseTime, run, progress: { verified: verifiedEntries, total: inventory.countThrough(target) } };
+  const carried = subscribed === null || subscribed.includes(WHOLE_TREE_SET) ? inventory : inventory.forSets(subscribed);
+  const run = await verifyMirror(mirror.baseUrl, before, target, carried, { budget: settings.blobChecks, limits, hashing });
+  const verifiedEntries = carried.countThrough(run.verified) + run.pass.done;
+  return { marker: "read", announced, responseTime, run, progress: { verified: verifiedEntries, total: carried.countThrough(target) }, ...sets };
 }
 
 /**

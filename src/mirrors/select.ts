@@ -5,6 +5,7 @@ import { firstPointAt } from "./ring";
 import { netblockMembers, ringFor, selectionIndex, type SelectionIndex } from "./selection-index";
 import type { CrawlState, Mirror, MirrorTable } from "./types";
 import type { Digest } from "../oci/reference";
+import type { ClientChoice } from "./choice";
 
 /** Where a client is, as far as the edge can tell. */
 export interface ClientLocation {
@@ -16,14 +17,24 @@ export interface ClientLocation {
   longitude: number | null;
 }
 
-/** Tiers, best first; "origin" marks the origin, listed after every mirror. */
-export type Tier = "netblock" | "asn" | "country" | "continent" | "world" | "origin";
+/** Tiers, best first; "pinned" is the mirror the client chose; "origin" marks the origin, listed after every mirror. */
+export type Tier = "pinned" | "netblock" | "asn" | "country" | "continent" | "world" | "origin";
 /** `stale`: not verified for the content's generation; `bad-blob`: excluded for this digest after a content error. */
 /**
  * Why the explain view did not list a mirror; `ranked-lower` qualified, but
  * the list was full or a better tier had already filled it.
  */
-export type ExclusionReason = "disabled" | "down" | "stale" | "private" | "unchecked" | "bad-blob" | "ranked-lower";
+export type ExclusionReason =
+  | "disabled"
+  | "down"
+  | "stale"
+  | "private"
+  | "out-of-scope"
+  | "unchecked"
+  | "not-carried"
+  | "bad-blob"
+  | "avoided"
+  | "ranked-lower";
 
 export interface ChosenMirror {
   /** Mirror id, or "origin". */
@@ -50,6 +61,14 @@ export interface SelectionRequest {
   limit: number;
   /** Also list every mirror that was ruled out, with its reason (debug view; costs a pass over the table). */
   explain?: boolean;
+  /**
+   * The content sets holding the content (docs/content-sets.md; `all` is
+   * implied): only mirrors carrying the whole tree or one of these may serve
+   * it. Unset or empty: only whole-tree mirrors.
+   */
+  sets?: readonly string[];
+  /** The client's own pin and avoid choices (src/mirrors/choice.ts); unset for none. */
+  choice?: ClientChoice;
 }
 
 /** A list shorter than this is filled from wider tiers (docs/selection.md: at least five where that many qualify). */
@@ -67,10 +86,33 @@ interface Pass {
   taken: Uint8Array;
   picked: number[];
   tiers: Tier[];
+  /** The content's sets as bits (`TableIndex.setIds`), or null when every mirror carries the whole tree. */
+  setMask: Uint32Array | null;
+  /** 1 when the client's pinned mirror heads the list, else 0. */
+  pinned: number;
+}
+
+/** Whether the mirror carries a set holding the content: the whole tree, or one of the content's sets. */
+function carries(index: SelectionIndex, mask: Uint32Array | null, mirror: number): boolean {
+  if (mask === null || index.carriesAll[mirror] === 1) return true;
+  const base = mirror * index.setWords;
+  for (let w = 0; w < mask.length; w++) if ((index.setBits[base + w]! & mask[w]!) !== 0) return true;
+  return false;
 }
 
 function qualifies(pass: Pass, mirror: number): boolean {
-  return pass.index.verified[mirror]! >= pass.generation && pass.taken[mirror] === 0;
+  return pass.index.verified[mirror]! >= pass.generation && pass.taken[mirror] === 0 && carries(pass.index, pass.setMask, mirror);
+}
+
+/** The content's sets as a mask over the index's set numbers; null when no mirror carries only part of the tree. */
+function setMaskOf(index: SelectionIndex, sets: readonly string[] | undefined): Uint32Array | null {
+  if (!index.partial) return null;
+  const mask = new Uint32Array(index.setWords);
+  for (const set of sets ?? []) {
+    const bit = index.setIds.get(set);
+    if (bit !== undefined) mask[bit >>> 5]! |= 1 << (bit & 31);
+  }
+  return mask;
 }
 
 function take(pass: Pass, mirrors: readonly number[], tier: Tier): void {
@@ -110,7 +152,7 @@ function rendezvousTop(pass: Pass, lists: readonly Int32Array[], want: number): 
   for (const list of lists) {
     for (let j = 0; j < list.length; j++) {
       const mirror = list[j]!;
-      if (verified[mirror]! < minimum || taken[mirror] !== 0) continue;
+      if (verified[mirror]! < minimum || taken[mirror] !== 0 || !carries(index, pass.setMask, mirror)) continue;
       const unit = unitHash(key1, key2, idHash1[mirror]!, idHash2[mirror]!);
       const w = weight[mirror]!;
       if (threshold * (1 - unit) >= w) continue;
@@ -172,7 +214,7 @@ function listOf(list: Int32Array | undefined): readonly Int32Array[] {
 
 /** How many more to take from the next tier: the first tier that yields anything fills up to the cap, later ones up to the minimum. */
 function wanted(pass: Pass, limit: number): number {
-  return pass.picked.length === 0 ? limit : Math.min(MINIMUM_LIST, limit) - pass.picked.length;
+  return pass.picked.length === pass.pinned ? limit - pass.pinned : Math.min(MINIMUM_LIST, limit) - pass.picked.length;
 }
 
 function isPrivateVisible(mirror: Mirror, address: IpAddress | null, asn: number | null): boolean {
@@ -184,18 +226,48 @@ function isPrivateVisible(mirror: Mirror, address: IpAddress | null, asn: number
   });
 }
 
-function exclusions(index: SelectionIndex, request: SelectionRequest, address: IpAddress | null, picked: readonly number[]): Selection["excluded"] {
+/**
+ * Whether a scoped mirror may serve this client (MirrorBrain's scopes): its
+ * own networks always; a `country` scope its country and `otherCountries`, a
+ * `continent` scope its continent and `otherCountries`. Unscoped public
+ * mirrors serve everyone; private ones only their networks.
+ */
+export function inScope(mirror: Mirror, client: ClientLocation, address: IpAddress | null): boolean {
+  if (mirror.private) return isPrivateVisible(mirror, address, client.asn);
+  if (mirror.scope === undefined) return true;
+  if (isPrivateVisible(mirror, address, client.asn)) return true;
+  if (client.country !== null && (client.country === mirror.country || (mirror.otherCountries ?? []).includes(client.country))) return true;
+  return mirror.scope === "continent" && client.continent !== null && client.continent === mirror.continent;
+}
+
+/** Mirrors the client's choice avoids: by id, and every mirror standing in an avoided country. */
+function avoidedBy(index: SelectionIndex, choice: ClientChoice | undefined): number[] {
+  if (choice === undefined) return [];
+  const avoided: number[] = [];
+  for (const id of choice.avoid) {
+    const i = index.byId.get(id);
+    if (i !== undefined) avoided.push(i);
+  }
+  for (const country of choice.avoidCountries) for (const i of index.byHomeCountry.get(country) ?? []) avoided.push(i);
+  return avoided;
+}
+
+function exclusions(index: SelectionIndex, request: SelectionRequest, address: IpAddress | null, picked: readonly number[], mask: Uint32Array | null): Selection["excluded"] {
   const listed = new Set(picked);
   const excluded: Selection["excluded"] = [];
   const bad = new Set(request.digest === undefined ? [] : index.badBlobs.get(request.digest) ?? []);
+  const avoided = new Set(avoidedBy(index, request.choice));
   for (const [i, mirror] of index.mirrors.entries()) {
     const fixed = index.staticExclusion[i];
     let reason: ExclusionReason | null = null;
     if (fixed === "disabled") reason = "disabled";
     else if (mirror.private && !isPrivateVisible(mirror, address, request.client.asn)) reason = "private";
+    else if (!inScope(mirror, request.client, address)) reason = "out-of-scope";
     else if (fixed !== null && fixed !== undefined) reason = fixed;
+    else if (!carries(index, mask, i)) reason = "not-carried";
     else if (index.verified[i]! < request.generation) reason = "stale";
     else if (bad.has(i)) reason = "bad-blob";
+    else if (avoided.has(i)) reason = "avoided";
     else if (!listed.has(i)) reason = "ranked-lower";
     if (reason !== null) excluded.push({ id: mirror.id, reason });
   }
@@ -252,9 +324,21 @@ export function selectFromIndex(index: SelectionIndex, origin: MirrorTable["orig
   const { client } = request;
   const address = client.ip === null ? null : parseIp(client.ip);
   const [key1, key2] = hashWords(`${clientNetwork(address)}\n${request.repository}`);
-  const pass: Pass = { index, generation: request.generation, key1, key2, taken: new Uint8Array(index.mirrors.length), picked: [], tiers: [] };
+  const setMask = setMaskOf(index, request.sets);
+  const pass: Pass = { index, generation: request.generation, key1, key2, taken: new Uint8Array(index.mirrors.length), picked: [], tiers: [], setMask, pinned: 0 };
   if (request.digest !== undefined) for (const mirror of index.badBlobs.get(request.digest) ?? []) pass.taken[mirror] = 1;
+  for (const mirror of avoidedBy(index, request.choice)) pass.taken[mirror] = 1;
   const limit = Math.max(0, Math.floor(request.limit));
+
+  // A pin that may serve this client and content goes first; one that may not (unknown, down, stale,
+  // out of scope, avoided, not carrying the content) is ignored: normal selection, never an unverified mirror.
+  const pinned = request.choice?.pin === null || request.choice?.pin === undefined ? undefined : index.byId.get(request.choice.pin);
+  if (limit > 0 && pinned !== undefined && qualifies(pass, pinned) && inScope(index.mirrors[pinned]!, client, address)) {
+    pass.taken[pinned] = 1;
+    pass.picked.push(pinned);
+    pass.tiers.push("pinned");
+    pass.pinned = 1;
+  }
 
   // Right after a publication no mirror has the new content yet: answer with the origin at once
   // instead of walking every tier (and every point of the large tiers' rings) to find nothing.
@@ -267,5 +351,5 @@ export function selectFromIndex(index: SelectionIndex, origin: MirrorTable["orig
   if (origin !== null) {
     chosen.push({ id: "origin", baseUrl: origin.baseUrl, country: origin.country ?? null, tier: "origin" });
   }
-  return { chosen, excluded: request.explain === true ? exclusions(index, request, address, pass.picked) : [] };
+  return { chosen, excluded: request.explain === true ? exclusions(index, request, address, pass.picked, setMask) : [] };
 }

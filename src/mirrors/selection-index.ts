@@ -4,6 +4,7 @@ import { ipv4Network, ipv6Network, parseCidr, type IpAddress } from "./ip";
 import { classifyMirror } from "./mirror-state";
 import { buildRing, ringScale, type Ring } from "./ring";
 import { healthOf, type CrawlState, type Mirror, type MirrorTable } from "./types";
+import { WHOLE_TREE_SET } from "../oci/sets";
 
 /** Why a mirror can serve nobody, whatever the client or content. */
 export type StaticExclusion = "disabled" | "unchecked" | "down";
@@ -41,6 +42,21 @@ export interface TableIndex {
   located: Int32Array;
   unlocated: Int32Array;
   world: Int32Array;
+  /** Mirror id -> its position, for a client's pin and avoid choices. */
+  byId: Map<string, number>;
+  /** Mirrors by the country they stand in (not `otherCountries`), for a client avoiding a country. */
+  byHomeCountry: Map<string, Int32Array>;
+  /**
+   * Content sets (docs/content-sets.md): 1 for a mirror that carries the
+   * whole tree; otherwise its sets as bits, `setWords` words per mirror, of
+   * the set numbers in `setIds`. `partial` is false when every mirror carries
+   * the whole tree, and selection then skips the set test entirely.
+   */
+  carriesAll: Uint8Array;
+  setIds: Map<string, number>;
+  setWords: number;
+  setBits: Uint32Array;
+  partial: boolean;
   /** Tiers at least this large are ordered on a consistent-hash ring instead of by scanning every member. */
   ringThreshold: number;
   ringScale: number;
@@ -124,6 +140,14 @@ export function buildTableIndex(table: MirrorTable, options: { ringThreshold?: n
   const located: number[] = [];
   const unlocated: number[] = [];
   const world: number[] = [];
+  const byId = new Map<string, number>();
+  const byHomeCountry = new Map<string, number[]>();
+  const carriesAll = new Uint8Array(count);
+  const setIds = new Map<string, number>();
+  for (const mirror of mirrors) for (const set of mirror.sets ?? []) if (set !== WHOLE_TREE_SET && !setIds.has(set)) setIds.set(set, setIds.size);
+  const setWords = Math.max(1, Math.ceil(setIds.size / 32));
+  const setBits = new Uint32Array(count * setWords);
+  let partial = false;
 
   for (const [i, mirror] of mirrors.entries()) {
     if (!(typeof mirror.bandwidth === "number" && mirror.bandwidth > 0 && Number.isFinite(mirror.bandwidth))) {
@@ -139,9 +163,23 @@ export function buildTableIndex(table: MirrorTable, options: { ringThreshold?: n
     }
     for (const text of mirror.netblocks ?? []) addNetblock(v4, v6, mirror, text, i);
     for (const asn of mirror.asns ?? []) pushTo(byAsn, asn, i);
+    if (!byId.has(mirror.id)) byId.set(mirror.id, i);
+    pushTo(byHomeCountry, mirror.country, i);
+    if (mirror.sets === undefined || mirror.sets.includes(WHOLE_TREE_SET)) carriesAll[i] = 1;
+    else {
+      partial = true;
+      for (const set of mirror.sets) {
+        const bit = setIds.get(set)!;
+        setBits[i * setWords + (bit >>> 5)]! |= 1 << (bit & 31);
+      }
+    }
     if (mirror.private) continue;
+    // Scopes (MirrorBrain's countryOnly, regionOnly, otherCountries) only leave a mirror out of the wider tiers' lists.
     pushTo(byCountry, mirror.country, i);
+    for (const other of mirror.otherCountries ?? []) pushTo(byCountry, other, i);
+    if (mirror.scope === "country") continue;
     pushTo(byContinent, mirror.continent, i);
+    if (mirror.scope === "continent") continue;
     (Number.isNaN(x[i]!) ? unlocated : located).push(i);
     world.push(i);
   }
@@ -162,6 +200,13 @@ export function buildTableIndex(table: MirrorTable, options: { ringThreshold?: n
     located: Int32Array.from(located),
     unlocated: Int32Array.from(unlocated),
     world: Int32Array.from(world),
+    byId,
+    byHomeCountry: frozenLists(byHomeCountry),
+    carriesAll,
+    setIds,
+    setWords,
+    setBits,
+    partial,
     ringThreshold: options.ringThreshold ?? DEFAULT_RING_THRESHOLD,
     ringScale: ringScale(weight),
     rings: new WeakMap(),

@@ -17,7 +17,19 @@ export interface Mirror {
   /** A private mirror serves only clients inside its netblocks or ASNs. */
   private: boolean;
   enabled: boolean;
+  /** Content sets the mirror carries (docs/content-sets.md); absent: `all`, the whole tree. */
+  sets?: string[];
+  /**
+   * MirrorBrain's scopes: `country` serves only clients of its country (and
+   * `otherCountries`), `continent` only clients of its continent (and
+   * `otherCountries`); clients inside its netblocks or ASNs always. Absent: the world.
+   */
+  scope?: MirrorScope;
+  /** Countries the mirror also serves as if it stood there (the country tier). */
+  otherCountries?: string[];
 }
+
+export type MirrorScope = "country" | "continent";
 
 /** The origin: the master copy of the tree, used when no mirror qualifies. */
 export interface Origin {
@@ -121,6 +133,8 @@ export interface MirrorHealth {
   lastChecked: string | null;
   /** The last few checks, newest last (`RECENT_CHECKS`). */
   recent: CheckRecord[];
+  /** Per content set the mirror carries, the generation its marker announced at the last check (-1: the marker failed); absent for a whole-tree mirror. */
+  sets?: Array<{ name: string; announced: number }>;
 }
 
 export type CrawlState = Record<string, MirrorHealth>;

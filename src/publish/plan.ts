@@ -17,6 +17,7 @@ import { type LayoutSource } from "./layout";
 import { LAYOUT_FILES } from "../oci/layout";
 import { encodeMarker } from "../oci/marker";
 import { readTreeSignatures, signatureWrites } from "./signatures";
+import { computeMembership, setFiles, type ContentSet, type SetMembership, type TreeFile } from "./content-sets";
 
 export { PublishError, type PublishErrorCode } from "./errors";
 export type { KvWrite } from "../store/records";
@@ -35,6 +36,10 @@ export interface PublicationPlan extends PublicationWrites {
   firstSeen: Record<string, number>;
   /** The bytes of `frontdoor/generation`, written into the tree after the KV writes succeed. */
   marker: Uint8Array;
+  /** Per content set, its `index.json` and `rsync --files-from` list, written into the tree after the KV writes (src/publish/content-sets.ts). */
+  setFiles: TreeFile[];
+  /** Per content set, its marker `frontdoor/sets/<name>/generation`, written with the tree's own marker, last. */
+  setMarkers: TreeFile[];
   summary: {
     repositories: number;
     /** Refs of `index.json`, one per repository and tag. */
@@ -59,6 +64,8 @@ export interface PlanOptions {
    * deleted. Other keys are ignored.
    */
   currentKeys: Iterable<string>;
+  /** The operator's content sets (docs/content-sets.md); none by default: every mirror carries the whole tree. */
+  sets?: readonly ContentSet[];
 }
 
 function byCodeUnits(a: string, b: string): number {
@@ -95,18 +102,24 @@ async function readFirstSeen(source: LayoutSource, generation: number): Promise<
   return firstSeen;
 }
 
-function contentWrites(inventory: Inventory, generationOf: (digest: Digest) => number): KvWrite[] {
+/** `{sets}` to spread into a record: the digest's content sets, nothing when it is in none. */
+function setsField(membership: SetMembership, digest: Digest): { sets?: string[] } {
+  const sets = membership.setsOf.get(digest);
+  return sets === undefined ? {} : { sets: [...sets] };
+}
+
+function contentWrites(inventory: Inventory, generationOf: (digest: Digest) => number, membership: SetMembership): KvWrite[] {
   const writes: KvWrite[] = [];
   for (const name of sorted(inventory.repositories.keys())) {
     const repository = inventory.repositories.get(name)!;
     for (const digest of sorted(repository.blobs.keys())) {
       const size = inventory.blobs.get(digest) ?? inventory.manifests.get(digest)!.bytes.byteLength;
-      const record: BlobRecord = { size, generation: generationOf(digest), mediaType: repository.blobs.get(digest)! };
+      const record: BlobRecord = { size, generation: generationOf(digest), mediaType: repository.blobs.get(digest)!, ...setsField(membership, digest) };
       writes.push({ key: keys.blob(name, digest), value: JSON.stringify(record) });
     }
     for (const digest of sorted(repository.manifests)) {
       const manifest = inventory.manifests.get(digest)!;
-      const metadata: ManifestMetadata = { digest, mediaType: manifest.mediaType, generation: generationOf(digest) };
+      const metadata: ManifestMetadata = { digest, mediaType: manifest.mediaType, generation: generationOf(digest), ...setsField(membership, digest) };
       writes.push({ key: keys.manifest(name, digest), value: manifest.bytes, metadata: { ...metadata } });
     }
     for (const subject of sorted(repository.referrers.keys())) {
@@ -117,7 +130,7 @@ function contentWrites(inventory: Inventory, generationOf: (digest: Digest) => n
   return writes;
 }
 
-function pointerWrites(inventory: Inventory, generationOf: (digest: Digest) => number, publication: Publication): KvWrite[] {
+function pointerWrites(inventory: Inventory, generationOf: (digest: Digest) => number, publication: Publication, membership: SetMembership): KvWrite[] {
   const writes: KvWrite[] = [];
   const names = sorted(inventory.repositories.keys());
   for (const name of names) {
@@ -125,7 +138,7 @@ function pointerWrites(inventory: Inventory, generationOf: (digest: Digest) => n
     for (const tag of sorted(tags.keys())) {
       const digest = tags.get(tag)!;
       const manifest = inventory.manifests.get(digest)!;
-      const metadata: ManifestMetadata = { digest, mediaType: manifest.mediaType, generation: generationOf(digest) };
+      const metadata: ManifestMetadata = { digest, mediaType: manifest.mediaType, generation: generationOf(digest), ...setsField(membership, digest) };
       writes.push({ key: keys.tag(name, tag), value: manifest.bytes, metadata: { ...metadata } });
     }
     writes.push({ key: keys.tagList(name), value: JSON.stringify(sorted(tags.keys())) });
@@ -143,17 +156,28 @@ function pointerWrites(inventory: Inventory, generationOf: (digest: Digest) => n
  * most `INVENTORY_PAGE_SIZE` under `inventory:<generation>:<page>`
  * (docs/kv-data-model.md): the crawler verifies mirrors against it.
  */
+function countByGeneration(entries: readonly InventoryEntry[]): InventorySummary["generations"] {
+  const generations: InventorySummary["generations"] = [];
+  for (const entry of entries) {
+    const last = generations[generations.length - 1];
+    if (last?.generation === entry.generation) last.entries += 1;
+    else generations.push({ generation: entry.generation, entries: 1 });
+  }
+  return generations;
+}
+
 function inventoryWrites(
   inventory: Inventory,
-  signatureBlobs: ReadonlyMap<Digest, number>,
   generationOf: (digest: Digest) => number,
   generation: number,
+  membership: SetMembership,
+  signatureBlobs: ReadonlyMap<Digest, number>,
 ): { writes: KvWrite[]; summary: InventorySummary } {
   const entries: InventoryEntry[] = [];
-  for (const [digest, manifest] of inventory.manifests) entries.push({ digest, size: manifest.bytes.byteLength, generation: generationOf(digest) });
-  for (const [digest, size] of inventory.blobs) entries.push({ digest, size, generation: generationOf(digest) });
+  for (const [digest, manifest] of inventory.manifests) entries.push({ digest, size: manifest.bytes.byteLength, generation: generationOf(digest), ...setsField(membership, digest) });
+  for (const [digest, size] of inventory.blobs) entries.push({ digest, size, generation: generationOf(digest), ...setsField(membership, digest) });
   for (const [digest, size] of signatureBlobs) {
-    if (!inventory.blobs.has(digest) && !inventory.manifests.has(digest)) entries.push({ digest, size, generation: generationOf(digest) });
+    if (!inventory.blobs.has(digest) && !inventory.manifests.has(digest)) entries.push({ digest, size, generation: generationOf(digest), ...setsField(membership, digest) });
   }
   entries.sort((a, b) => a.generation - b.generation || byCodeUnits(a.digest, b.digest));
   const writes: KvWrite[] = [];
@@ -164,13 +188,12 @@ function inventoryWrites(
     writes.push({ key: keys.inventoryPage(generation, writes.length), value: JSON.stringify(page) });
   }
   const bytes = entries.reduce((total, entry) => total + entry.size, 0);
-  const generations: InventorySummary["generations"] = [];
-  for (const entry of entries) {
-    const last = generations[generations.length - 1];
-    if (last?.generation === entry.generation) last.entries += 1;
-    else generations.push({ generation: entry.generation, entries: 1 });
+  const generations = countByGeneration(entries);
+  const summary: InventorySummary = { pages: writes.length, entries: entries.length, bytes, starts, generations };
+  if (membership.members.size > 0) {
+    summary.sets = [...membership.members.keys()].map((name) => ({ name, generations: countByGeneration(entries.filter((entry) => entry.sets?.includes(name) === true)) }));
   }
-  return { writes, summary: { pages: writes.length, entries: entries.length, bytes, starts, generations } };
+  return { writes, summary };
 }
 
 /** The current keys under `prefixes` that no write of this publication keeps, sorted. */
@@ -199,7 +222,9 @@ export async function planPublication(source: LayoutSource, options: PlanOptions
   const signatureBlobs = signatures.lookaside.map((signature) => signature.blob);
   for (const digest of sorted(new Set([...inventory.manifests.keys(), ...inventory.blobs.keys(), ...signatureBlobs]))) firstSeen[digest] = generationOf(digest);
 
-  const pages = inventoryWrites(inventory, new Map(signatures.lookaside.map((signature) => [signature.blob, signature.size])), generationOf, generation);
+  const sets = options.sets ?? [];
+  const membership = await computeMembership(sets, inventory, source);
+  const pages = inventoryWrites(inventory, generationOf, generation, membership, new Map(signatures.lookaside.map((signature) => [signature.blob, signature.size])));
   const publication: Publication = { generation, published, inventory: pages.summary };
 
   let tags = 0;
@@ -207,8 +232,9 @@ export async function planPublication(source: LayoutSource, options: PlanOptions
   let bytes = 0;
   for (const size of inventory.blobs.values()) bytes += size;
 
-  const content = [...contentWrites(inventory, generationOf), ...signatureWrites(signatures, generationOf), ...pages.writes];
-  const pointers = pointerWrites(inventory, generationOf, publication);
+  const content = [...contentWrites(inventory, generationOf, membership), ...signatureWrites(signatures, generationOf), ...pages.writes];
+  const pointers = pointerWrites(inventory, generationOf, publication, membership);
+  const perSet = await setFiles(sets, membership, source, { generation, published });
   const written = new Set([...content, ...pointers].map((write) => write.key));
   const currentKeys = [...options.currentKeys];
 
@@ -223,6 +249,8 @@ export async function planPublication(source: LayoutSource, options: PlanOptions
     },
     firstSeen,
     marker: encodeMarker({ generation, published }),
+    setFiles: perSet.files,
+    setMarkers: perSet.markers,
     summary: {
       repositories: inventory.repositories.size,
       tags,

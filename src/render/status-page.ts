@@ -120,7 +120,23 @@ function mirrorRow(row: PublicMirrorRow, now: Date): Html {
 <td class="num" data-field="response">${row.responseTime === null ? "–" : `${row.responseTime} ms`}</td>
 <td data-field="status">${badge(row.status)}${row.lastFailureReason !== null && row.status !== "up" && row.status !== "stale" ? html`<span class="reason">${row.lastFailureReason}</span>` : ""}</td>
 <td data-field="last-failure">${lastFailure(row, now)}</td>
+<td data-field="sets">${setsCell(row)}</td>
 </tr>`;
+}
+
+/** The sets a mirror carries, each with its announced generation and whether it is fresh; then its scope. */
+function setsCell(row: PublicMirrorRow): Html {
+  const scope = row.scope === null ? "" : html`<span class="reason">serves only its ${row.scope}${row.otherCountries.length === 0 ? "" : ` and ${row.otherCountries.join(", ")}`}</span>`;
+  return html`${row.sets.map((set) => html`<span data-set="${set.name}" data-fresh="${set.fresh ? "yes" : "no"}">${set.name} (${set.announced ?? "–"}${set.fresh ? ", fresh" : ""})</span> `)}${scope}`;
+}
+
+function setTable(report: StatusReport): Html {
+  return html`<div class="table-wrap"><table id="sets">
+<thead><tr><th>Content set</th><th class="num">Fresh mirrors</th><th>By continent</th></tr></thead>
+<tbody>${report.counts.sets.map(
+    (set) => html`<tr data-set="${set.set}"><td>${set.set}</td><td class="num">${set.fresh}</td><td>${set.continents.map((group) => `${continentName(group.continent)}: ${group.fresh}`).join(", ") || "–"}</td></tr>`,
+  )}</tbody>
+</table></div>`;
 }
 
 function mirrorTable(report: StatusReport, now: Date): Html {
@@ -130,12 +146,12 @@ function mirrorTable(report: StatusReport, now: Date): Html {
   for (const row of report.mirrors) {
     if (row.continent !== continent) {
       continent = row.continent;
-      groups.push(html`<tr class="group"><th colspan="12">${continentName(continent)}</th></tr>`);
+      groups.push(html`<tr class="group"><th colspan="13">${continentName(continent)}</th></tr>`);
     }
     groups.push(mirrorRow(row, now));
   }
   return html`<div class="table-wrap"><table id="mirrors">
-<thead><tr><th>Mirror</th><th>Country</th><th>Continent</th><th class="num">Bandwidth</th><th class="num">Verified</th><th class="num">Announced</th><th class="num">Verified blobs</th><th class="num">Lag</th><th>Last check</th><th class="num">Response</th><th>Status</th><th>Last failure</th></tr></thead>
+<thead><tr><th>Mirror</th><th>Country</th><th>Continent</th><th class="num">Bandwidth</th><th class="num">Verified</th><th class="num">Announced</th><th class="num">Verified blobs</th><th class="num">Lag</th><th>Last check</th><th class="num">Response</th><th>Status</th><th>Last failure</th><th>Sets</th></tr></thead>
 <tbody>${groups}</tbody>
 </table></div>`;
 }
@@ -228,6 +244,8 @@ ${MIRROR_STATUSES.map((status) => html`<li data-status="${status}"><b>${report.c
 </ul>
 <h2>By continent</h2>
 ${continentTable(report)}
+<h2>By content set</h2>
+${setTable(report)}
 <h2>Public mirrors</h2>
 ${mirrorTable(report, now)}
 <footer>

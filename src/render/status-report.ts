@@ -1,5 +1,6 @@
 import { classifyMirror, IN_ROTATION, MIRROR_STATUSES, type MirrorStatus } from "../mirrors/mirror-state";
-import { healthOf, type CheckRecord, type CrawlFailureReason, type CrawlState, type Mirror, type MirrorHealth, type MirrorTable } from "../mirrors/types";
+import { healthOf, type CheckRecord, type CrawlFailureReason, type CrawlState, type Mirror, type MirrorHealth, type MirrorScope, type MirrorTable } from "../mirrors/types";
+import { WHOLE_TREE_SET } from "../oci/sets";
 import type { Publication } from "../store/records";
 
 export { MIRROR_STATUSES, type MirrorStatus } from "../mirrors/mirror-state";
@@ -38,6 +39,15 @@ export interface PublicMirrorRow {
   responseTime: number | null;
   lastFailureReason: CrawlFailureReason | null;
   lastFailure: LastFailure | null;
+  /** `country` or `continent` for a mirror that serves only there (and `otherCountries`); null: the world. */
+  scope: MirrorScope | null;
+  otherCountries: string[];
+  /**
+   * The content sets the mirror carries (`all`: the whole tree), each with
+   * the generation its marker announced and whether the mirror is fresh for
+   * it: in rotation and verified for the newest publication.
+   */
+  sets: Array<{ name: string; announced: number | null; verified: number | null; fresh: boolean }>;
 }
 
 /** One public mirror's page, `GET /mirrors/<id>`: its row and its recent checks, newest first. */
@@ -68,6 +78,8 @@ export interface StatusReport {
     status: Record<MirrorStatus, number>;
     continents: Array<{ continent: string } & GroupCount>;
     countries: Array<{ country: string; continent: string } & GroupCount>;
+    /** Per content set, public mirrors fresh for it per continent (a whole-tree mirror is fresh for every set). */
+    sets: Array<{ set: string; fresh: number; continents: Array<{ continent: string; fresh: number }> }>;
   };
 }
 
@@ -88,6 +100,11 @@ function publicRow(mirror: Mirror, health: MirrorHealth | undefined, status: Mir
   const verified = health !== undefined && health.verified >= 0 ? health.verified : null;
   const announced = health !== undefined && health.announced >= 0 ? health.announced : null;
   const reason = health?.lastFailureReason ?? null;
+  const fresh = IN_ROTATION.has(status) && verified !== null && (newest === null || verified >= newest);
+  const sets = (mirror.sets ?? [WHOLE_TREE_SET]).map((name) => {
+    const seen = health?.sets?.find((set) => set.name === name)?.announced ?? (mirror.sets === undefined ? announced : null);
+    return { name, announced: seen !== null && seen >= 0 ? seen : null, verified, fresh };
+  });
   return {
     id: mirror.id,
     baseUrl: mirror.baseUrl,
@@ -109,6 +126,9 @@ function publicRow(mirror: Mirror, health: MirrorHealth | undefined, status: Mir
       reason === null || health?.lastFailure == null
         ? null
         : { url: health.lastFailureUrl ?? null, reason, detail: health.lastFailureDetail ?? null, at: health.lastFailure },
+    scope: mirror.scope ?? null,
+    otherCountries: [...(mirror.otherCountries ?? [])],
+    sets,
   };
 }
 
@@ -159,6 +179,19 @@ export function buildStatusReport(table: MirrorTable, crawl: CrawlState, publica
     tally(continents, row.continent, row);
     tally(countries, `${row.continent}/${row.country}`, row);
   }
+  const setNames = new Set<string>([WHOLE_TREE_SET, ...(publication?.inventory?.sets ?? []).map((set) => set.name)]);
+  for (const row of rows) for (const set of row.sets) setNames.add(set.name);
+  const perSet = [...setNames].sort().map((set) => {
+    const byContinent = new Map<string, number>();
+    let fresh = 0;
+    for (const row of rows) {
+      const carried = row.sets.find((entry) => entry.name === set || entry.name === WHOLE_TREE_SET);
+      if (carried === undefined || !carried.fresh) continue;
+      fresh += 1;
+      byContinent.set(row.continent, (byContinent.get(row.continent) ?? 0) + 1);
+    }
+    return { set, fresh, continents: [...byContinent].sort(([a], [b]) => a.localeCompare(b)).map(([continent, count]) => ({ continent, fresh: count })) };
+  });
   return {
     generated: now.toISOString(),
     publication: publicationSummary(publication),
@@ -171,6 +204,7 @@ export function buildStatusReport(table: MirrorTable, crawl: CrawlState, publica
         const [continent = "", country = ""] = key.split("/");
         return { country, continent, ...count };
       }),
+      sets: perSet,
     },
   };
 }

@@ -27,7 +27,7 @@ export const blobs = new Hono<AppEnv>().get("/:name{.+}/blobs/:digest", async (c
   const recall = c.req.method === "GET" ? recallAsks(c, digest) : null;
   const [blob, , recalled] = await readTogether([findBlob(c.var.registry, repository, digest), inputs, recall]);
   c.header("Vary", "Accept");
-  const content = { repository, digest, size: blob.size, generation: blob.generation };
+  const content = { repository, digest, size: blob.size, generation: blob.generation, ...(blob.sets === undefined ? {} : { sets: blob.sets }) };
   if (prefersMetalink(c.req.header("Accept") ?? null, blob.mediaType ?? "application/octet-stream")) {
     return metalinkAnswer(c, content, inputs);
   }

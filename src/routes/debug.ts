@@ -20,13 +20,14 @@ export const debug = new Hono<AppEnv>().get("/debug/selection/:name{.+}/blobs/:d
   const digest = digestParam(c.req.param("digest"));
   const blob = await findBlob(c.var.registry, repository, digest);
   const { location, ignored } = locateClient(c.req.raw, c.var.settings);
-  const content = { repository, digest, size: blob.size, generation: blob.generation };
+  const content = { repository, digest, size: blob.size, generation: blob.generation, ...(blob.sets === undefined ? {} : { sets: blob.sets }) };
   const selection = await selectFor(c, content, { client: location, explain: true });
   c.header("Cache-Control", PER_CLIENT);
   return c.json({
     repository,
     digest,
     generation: blob.generation,
+    sets: blob.sets ?? [],
     client: location,
     ignoredHeaders: ignored,
     chosen: selection.chosen.map(({ id, tier, country, baseUrl }) => ({ id, tier, country, url: blobUrl(baseUrl, digest) })),

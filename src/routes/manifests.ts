@@ -18,7 +18,7 @@ export const manifests = new Hono<AppEnv>().get("/:name{.+}/manifests/:reference
   c.set("logDigest", manifest.digest);
   c.header("Vary", "Accept");
   if (prefersMetalink(c.req.header("Accept") ?? null, manifest.mediaType)) {
-    const content = { repository, digest: manifest.digest, size: manifest.bytes.byteLength, generation: manifest.generation, mediaType: manifest.mediaType };
+    const content = { repository, digest: manifest.digest, size: manifest.bytes.byteLength, generation: manifest.generation, mediaType: manifest.mediaType, ...(manifest.sets === undefined ? {} : { sets: manifest.sets }) };
     return metalinkAnswer(c, content);
   }
   c.header("Content-Type", manifest.mediaType);

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { RegistryError } from "../errors";
 import { PER_CLIENT } from "../http/headers";
+import { parseHostChoice, type ClientChoice } from "../mirrors/choice";
 import { clientLocation } from "../mirrors/client";
 import { selectMirrors, type ChosenMirror, type ClientLocation, type Selection } from "../mirrors/select";
 import { MEDIA_TYPES } from "../oci/media-types";
@@ -19,6 +20,8 @@ export interface MirroredContent {
   generation: number;
   /** Set for manifests; carried in the metalink's extension element. */
   mediaType?: string;
+  /** The content sets holding it (docs/content-sets.md), from its KV record. */
+  sets?: readonly string[];
 }
 
 export interface SelectOptions {
@@ -28,6 +31,11 @@ export interface SelectOptions {
   client?: ClientLocation;
   /** Also list the excluded mirrors with their reasons (debug view). */
   explain?: boolean;
+}
+
+/** The pin and avoid choice of the host name the client asked (docs/selection.md, "Pinning and avoiding mirrors"). */
+export function clientChoice(c: Context<AppEnv>): ClientChoice {
+  return parseHostChoice(c.req.header("Host") ?? new URL(c.req.url).host, c.var.settings.frontDoorHosts);
 }
 
 /** Mirror selection for this request and `content` (docs/selection.md). */
@@ -43,6 +51,8 @@ export async function selectFor(c: Context<AppEnv>, content: MirroredContent, op
       repository: content.repository,
       limit: c.var.settings.mirrorListCap,
       explain: options.explain ?? false,
+      ...(content.sets === undefined ? {} : { sets: content.sets }),
+      choice: clientChoice(c),
     },
     crawlVersion,
   );

@@ -13,14 +13,30 @@ export function compareKeys(a: InventoryKey, b: InventoryKey): number {
  * reads grow with the cursors visited, not with the inventory.
  */
 export class InventoryReader {
-  private readonly pages = new Map<number, Promise<InventoryEntry[]>>();
   private readonly summary: InventorySummary;
 
+  /**
+   * `sets`: the content sets a mirror carries (docs/content-sets.md); the
+   * reader then lists only entries of those sets. Null: the whole tree.
+   */
   constructor(
     private readonly kv: KVNamespace,
     readonly publication: Publication,
+    private readonly sets: ReadonlySet<string> | null = null,
+    private readonly pages = new Map<number, Promise<InventoryEntry[]>>(),
   ) {
     this.summary = publication.inventory ?? { pages: 0, entries: 0, bytes: 0, starts: [], generations: [] };
+  }
+
+  /** A reader of only the entries of `sets` (null: the whole tree), sharing this reader's pages, so a run reads each page once. */
+  forSets(sets: readonly string[] | null): InventoryReader {
+    return new InventoryReader(this.kv, this.publication, sets === null ? null : new Set(sets), this.pages);
+  }
+
+  private carried(entry: InventoryEntry): boolean {
+    if (this.sets === null) return true;
+    for (const set of entry.sets ?? []) if (this.sets.has(set)) return true;
+    return false;
   }
 
   private page(index: number): Promise<InventoryEntry[]> {
@@ -52,6 +68,7 @@ export class InventoryReader {
       for (const entry of await this.page(index)) {
         if (after !== null && compareKeys(entry, after) <= 0) continue;
         if (entry.generation > maxGeneration) return { entries, more: false };
+        if (!this.carried(entry)) continue;
         if (entries.length === limit) return { entries, more: true };
         entries.push(entry);
       }
@@ -63,12 +80,19 @@ export class InventoryReader {
   async find(key: InventoryKey): Promise<InventoryEntry | null> {
     if (this.summary.pages === 0) return null;
     const page = await this.page(this.pageOf(key));
-    return page.find((entry) => compareKeys(entry, key) === 0) ?? null;
+    const entry = page.find((candidate) => compareKeys(candidate, key) === 0) ?? null;
+    return entry !== null && this.carried(entry) ? entry : null;
   }
 
   /** How many entries were first seen in `generation` or earlier, from the summary alone. */
   countThrough(generation: number): number {
-    return this.summary.generations.reduce((count, group) => count + (group.generation <= generation ? group.entries : 0), 0);
+    const count = (groups: InventorySummary["generations"]) => groups.reduce((total, group) => total + (group.generation <= generation ? group.entries : 0), 0);
+    const whole = count(this.summary.generations);
+    if (this.sets === null) return whole;
+    // Several sets share entries: their sum is an upper bound, capped at the whole tree.
+    let sum = 0;
+    for (const set of this.summary.sets ?? []) if (this.sets.has(set.name)) sum += count(set.generations);
+    return Math.min(sum, whole);
   }
 
   /** Whether the publication carries an inventory at all (records from before inventories have none). */

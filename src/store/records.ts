@@ -6,6 +6,8 @@ export interface ManifestMetadata {
   mediaType: string;
   /** The publication generation in which these bytes first appeared. */
   generation: number;
+  /** The operator's content sets holding these bytes (besides `all`, which holds everything); absent when none. */
+  sets?: string[];
 }
 
 export interface Manifest extends ManifestMetadata {
@@ -17,6 +19,8 @@ export interface BlobRecord {
   size: number;
   generation: number;
   mediaType?: string;
+  /** The operator's content sets holding this blob (besides `all`); absent when none. */
+  sets?: string[];
 }
 
 /**
@@ -27,6 +31,8 @@ export interface InventoryEntry {
   digest: Digest;
   size: number;
   generation: number;
+  /** The operator's content sets holding it (besides `all`, which holds every entry); absent when none. */
+  sets?: string[];
 }
 
 /** Most entries in one `inventory:<g>:<page>` value. */
@@ -42,6 +48,8 @@ export interface InventorySummary {
   starts: Array<{ generation: number; digest: Digest }>;
   /** Entries per first-seen generation, oldest first. */
   generations: Array<{ generation: number; entries: number }>;
+  /** Per operator-defined content set, its entries per first-seen generation; absent without sets. */
+  sets?: Array<{ name: string; generations: Array<{ generation: number; entries: number }> }>;
 }
 
 /** Value of `publication` (the newest) and of `generation:<n>` (each one kept). */

@@ -1,6 +1,8 @@
 import { parse, TomlError } from "smol-toml";
 import { z } from "zod";
 import { CONTINENT_CODES } from "../../../src/mirrors/continents";
+import { AVOID_PREFIX } from "../../../src/mirrors/choice";
+import { SET_NAME_PATTERN, WHOLE_TREE_SET } from "../../../src/oci/sets";
 import { isCountryCode } from "../../../src/mirrors/countries";
 import { parseCidr } from "../../../src/mirrors/ip";
 import type { Mirror, MirrorTable, Origin } from "../../../src/mirrors/types";
@@ -70,7 +72,8 @@ const mirrorSchema = z
     id: z
       .string()
       .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "must be 1 to 63 lower-case letters, digits, '.', '_' or '-'")
-      .refine((id) => !RESERVED_IDS.has(id), "\"origin\" is reserved"),
+      .refine((id) => !RESERVED_IDS.has(id), "\"origin\" is reserved")
+      .refine((id) => !id.startsWith(AVOID_PREFIX), `ids starting with "${AVOID_PREFIX}" are reserved: that host name label avoids a mirror`),
     base_url: baseUrl,
     country,
     continent: z.enum(CONTINENT_CODES, { message: `must be one of ${CONTINENT_CODES.join(", ")}` }),
@@ -84,6 +87,12 @@ const mirrorSchema = z
       .max(BANDWIDTH_RANGE.max, `must be at most ${BANDWIDTH_RANGE.max.toLocaleString("en")}`),
     private: z.boolean().default(false),
     enabled: z.boolean().default(true),
+    sets: z
+      .array(z.string().regex(SET_NAME_PATTERN, "must be a set name: 1 to 63 lower-case letters, digits, '.', '_' or '-'"))
+      .min(1, `must name at least one set; leave it out for "${WHOLE_TREE_SET}", the whole tree`)
+      .optional(),
+    scope: z.enum(["country", "continent"], { message: "must be \"country\" or \"continent\"; leave it out for the world" }).optional(),
+    other_countries: z.array(country).default([]),
   })
   .refine((mirror) => (mirror.latitude === undefined) === (mirror.longitude === undefined), {
     message: "latitude and longitude go together",
@@ -130,12 +139,12 @@ function tableLines(lines: string[]): { mirrors: number[]; origin: number | null
 }
 
 /** A key name matched literally: TOML keys may be quoted and hold any character. */
-function escapeRegExp(text: string): string {
+export function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 }
 
 /** The line of `key = ...` inside the table starting at `tableLine`, else the table's own line. */
-function keyLine(lines: string[], tableLine: number, key: string): number {
+export function keyLine(lines: string[], tableLine: number, key: string): number {
   const pattern = new RegExp(`^\\s*["']?${escapeRegExp(key)}["']?\\s*=`);
   for (let i = tableLine; i < lines.length && !/^\s*\[/.test(lines[i]!); i++) {
     if (pattern.test(lines[i]!)) return i + 1;
@@ -161,7 +170,7 @@ function issueLine(lines: string[], path: PropertyKey[]): number | null {
   return null;
 }
 
-function describePath(path: PropertyKey[]): string {
+export function describePath(path: PropertyKey[]): string {
   return path.map((part, i) => (typeof part === "number" ? `[${part}]` : `${i === 0 ? "" : "."}${String(part)}`)).join("");
 }
 
@@ -213,6 +222,10 @@ export async function parseMirrorConfig(text: string, file = "mirrors.toml"): Pr
     bandwidth: mirror.bandwidth,
     private: mirror.private,
     enabled: mirror.enabled,
+    // Absent fields keep a whole-tree, world-wide mirror's record (and the table's version) as it was.
+    ...(mirror.sets === undefined || (mirror.sets.length === 1 && mirror.sets[0] === WHOLE_TREE_SET) ? {} : { sets: [...new Set(mirror.sets)].sort() }),
+    ...(mirror.scope === undefined ? {} : { scope: mirror.scope }),
+    ...(mirror.other_countries.length === 0 ? {} : { otherCountries: [...new Set(mirror.other_countries)].sort() }),
   }));
   return { version: await contentVersion({ origin, mirrors }), origin, mirrors };
 }

@@ -5,6 +5,7 @@ import { LAYOUT_FILES } from "../../../src/oci/layout";
 import { FsLayout } from "./fs-layout";
 import { adoptLookasideFiles } from "../signing/sign-tree";
 import type { KvTarget } from "../kv/kv-target";
+import type { ContentSet } from "../../../src/publish/content-sets";
 
 export interface PublishTreeOptions {
   /** Time of the publication; defaults to now. */
@@ -13,6 +14,8 @@ export interface PublishTreeOptions {
   writeTree?: boolean;
   /** Publish even when it stops serving every tag, or most of them (`--allow-drop`). */
   allowDrop?: boolean;
+  /** The operator's content sets (`frontdoor publish --sets sets.toml`). */
+  sets?: readonly ContentSet[];
 }
 
 /** RFC 3339 in UTC, whole seconds. */
@@ -40,12 +43,14 @@ export async function publishTree(treeDir: string, target: KvTarget, options: Pu
   const publication = await target.readPublication();
   const generation = nextGeneration(treeGeneration, publication?.generation ?? null);
   const currentKeys = await target.listPublishedKeys();
-  const plan = await planPublication(tree, { generation, published: rfc3339(options.now ?? new Date()), currentKeys });
+  const plan = await planPublication(tree, { generation, published: rfc3339(options.now ?? new Date()), currentKeys, ...(options.sets === undefined ? {} : { sets: options.sets }) });
   checkKvLimits(plan);
   checkDroppedTags(plan, currentKeys, { allowDrop: options.allowDrop ?? false });
   await target.applyPlan(plan);
   if (options.writeTree ?? true) {
     await tree.writeFileAtomic(LAYOUT_FILES.firstSeen, `${JSON.stringify(plan.firstSeen, null, 1)}\n`);
+    for (const file of plan.setFiles) await tree.writeFileAtomic(file.path, file.bytes);
+    for (const file of plan.setMarkers) await tree.writeFileAtomic(file.path, file.bytes);
     await tree.writeFileAtomic(LAYOUT_FILES.generation, plan.marker);
   }
   return plan;

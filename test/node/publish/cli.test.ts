@@ -294,7 +294,7 @@ describe("frontdoor mirrors load", () => {
       const kv = await target.kv();
       const { value, metadata } = await kv.getWithMetadata<{ version: string; mirrors: unknown[] }, { version: string }>(keys.mirrors(), "json");
       expect(metadata).toEqual({ version: value?.version });
-      expect(value?.mirrors).toHaveLength(3);
+      expect(value?.mirrors).toHaveLength(4);
     } finally {
       await target.close();
     }

@@ -41,7 +41,7 @@ async function configError(text: string): Promise<MirrorConfigError> {
 describe("parseMirrorConfig", () => {
   it("Should load every mirror of mirrors.example.toml", async () => {
     const table = await parseMirrorConfig(await readFile(EXAMPLE, "utf8"));
-    expect(table.mirrors.map((mirror) => mirror.id)).toEqual(["fra-1", "us-east", "campus"]);
+    expect(table.mirrors.map((mirror) => mirror.id)).toEqual(["fra-1", "us-east", "campus", "de-partial"]);
   });
 
   it("Should carry every field of a full entry into the table", async () => {

@@ -13,6 +13,8 @@ export interface FakeMirrorBehaviour {
    * (`"end"`) or is left open until the client goes away (`"hold-open"`).
    */
   marker?: { status?: number; body?: string; delayMs?: number; chunked?: "end" | "hold-open" };
+  /** Content set name -> the body of its marker `frontdoor/sets/<name>/generation`, served 200; unlisted sets are 404. */
+  setMarkers?: Record<string, string>;
   /** Blob digest -> the file and how it is served; unlisted blobs are 404. */
   blobs?: Record<string, FakeBlob>;
   /** Faults applied to every listed blob, under each blob's own. */
@@ -120,6 +122,10 @@ export default async function startMirrorFarm(project: TestProject): Promise<() 
     requests.set(served[1] as string, log);
     if (mirror.hangUp) return request.socket.destroy();
     const file = served[2] as string;
+    const setMarker = /^\/frontdoor\/sets\/([a-z0-9._-]+)\/generation$/.exec(file);
+    if (setMarker !== null && request.method === "GET" && mirror.setMarkers !== undefined && Object.hasOwn(mirror.setMarkers, setMarker[1]!)) {
+      return answer(response, 200, mirror.setMarkers[setMarker[1]!]!);
+    }
     if (file === "/frontdoor/generation" && request.method === "GET" && mirror.marker !== undefined) {
       const { status = 200, body = "", delayMs = 0, chunked } = mirror.marker;
       if (chunked !== undefined) return answerInChunks(response, status, body, chunked);

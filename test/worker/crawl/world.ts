@@ -40,6 +40,8 @@ export interface PublishOptions {
   pageSize?: number;
   /** Digests the new publication no longer lists. */
   dropping?: readonly Digest[];
+  /** Content sets of the added blobs (docs/content-sets.md), by digest; blobs not listed are in none. */
+  setsOf?: ReadonlyMap<string, string[]>;
 }
 
 /**
@@ -50,7 +52,10 @@ export interface PublishOptions {
 export async function publishGeneration(generation: number, added: readonly TestBlob[], options: PublishOptions = {}): Promise<Publication> {
   const previous = await env.REGISTRY.get<Publication>(keys.publication(), "json");
   const dropped = new Set<string>(options.dropping ?? []);
-  const entries = [...(await inventoryOf(previous)).filter((entry) => !dropped.has(entry.digest)), ...added.map(({ digest, size }) => ({ digest, size, generation }))];
+  const entries = [...(await inventoryOf(previous)).filter((entry) => !dropped.has(entry.digest)), ...added.map(({ digest, size }) => {
+    const sets = options.setsOf?.get(digest);
+    return { digest, size, generation, ...(sets === undefined ? {} : { sets }) };
+  })];
   entries.sort(compareKeys);
   const pageSize = options.pageSize ?? 1000;
   const summary: InventorySummary = { pages: 0, entries: entries.length, bytes: 0, starts: [], generations: [] };
@@ -64,6 +69,18 @@ export async function publishGeneration(generation: number, added: readonly Test
     const last = summary.generations[summary.generations.length - 1];
     if (last?.generation === entry.generation) last.entries++;
     else summary.generations.push({ generation: entry.generation, entries: 1 });
+  }
+  const setNames = [...new Set(entries.flatMap((entry) => entry.sets ?? []))].sort();
+  if (setNames.length > 0) {
+    summary.sets = setNames.map((name) => {
+      const groups: InventorySummary["generations"] = [];
+      for (const entry of entries.filter((candidate) => candidate.sets?.includes(name))) {
+        const last = groups[groups.length - 1];
+        if (last?.generation === entry.generation) last.entries++;
+        else groups.push({ generation: entry.generation, entries: 1 });
+      }
+      return { name, generations: groups };
+    });
   }
   const publication: Publication = { generation, published: `2026-11-27T1${generation % 10}:00:00Z`, inventory: summary };
   await putEntry(env.REGISTRY, generationEntry(publication));
