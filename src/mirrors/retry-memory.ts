@@ -76,11 +76,15 @@ export function chooseTarget(ranked: readonly string[], history: AskHistory | nu
   };
 }
 
-/** Whom a memory entry is about: a hash of the client (network and program) and a validated digest. */
+/**
+ * Whom a memory entry is about: a hash of the client (network and program) and
+ * a validated digest, or no digest for the mirrors that client came back from.
+ */
 export interface AskKey {
   /** Lower-case hex; never the address itself. */
   client: string;
-  digest: string;
+  /** null: the entry whose `given` lists the mirrors the client came back from, for any blob. */
+  digest: string | null;
   /** The worker's origin the request came to; shared stores key entries under it, the isolate ignores it. */
   origin: string;
 }
@@ -169,7 +173,30 @@ export class RetryMemory {
 }
 
 function localKey(key: AskKey): string {
-  return `${key.client}/${key.digest}`;
+  return `${key.client}/${key.digest ?? "abandoned"}`;
+}
+
+/**
+ * A client that came back for a blob from mirror M (a retry, a re-run, a
+ * resume) most likely cannot get good bytes from M: its other blobs, asked for
+ * the first time, go to the other mirrors of its list too, M only before the
+ * origin, for REPEAT_WINDOW_MS. Returns the positions of `ranked` in that
+ * order; without such come-backs, the list as it is, so a normal pull stays on
+ * one mirror. The last entry (the origin) stays last.
+ */
+export function demoteAbandoned(ranked: readonly string[], abandoned: AskHistory | null, now: number): number[] {
+  const order = ranked.map((_, position) => position);
+  if (abandoned === null || now - abandoned.at > REPEAT_WINDOW_MS || ranked.length < 3) return order;
+  const last = order.pop()!;
+  const kept = order.filter((position) => !abandoned.given.includes(ranked[position]!));
+  const demoted = order.filter((position) => abandoned.given.includes(ranked[position]!));
+  return [...kept, ...demoted, last];
+}
+
+/** The abandoned mirrors after a come-back from `mirror` at `now`: it goes last, as the newest, and stale entries are forgotten. */
+export function abandon(abandoned: AskHistory | null, mirror: string, now: number): AskHistory {
+  const live = abandoned !== null && now - abandoned.at <= REPEAT_WINDOW_MS ? abandoned.given : [];
+  return { given: [...live.filter((id) => id !== mirror), mirror].slice(-MAX_GIVEN), at: now };
 }
 
 /** A stored history, if `value` is one: read back from a shared store, it is checked like any input. */

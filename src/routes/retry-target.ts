@@ -3,7 +3,7 @@ import type { AppEnv } from "../env";
 import { rangeFirstByte } from "../http/range";
 import { clientLocation } from "../mirrors/client";
 import { clientNetwork, parseIp } from "../mirrors/ip";
-import { chooseTarget, type AskHistory, type AskKey } from "../mirrors/retry-memory";
+import { abandon, chooseTarget, demoteAbandoned, type AskHistory, type AskKey } from "../mirrors/retry-memory";
 import type { ChosenMirror } from "../mirrors/select";
 import type { Digest } from "../oci/reference";
 import { SuspectStore } from "../store/suspect-store";
@@ -15,6 +15,8 @@ const MAX_AGENT = 256;
 export interface RecalledAsks {
   key: AskKey;
   history: AskHistory | null;
+  /** The mirrors this client came back from lately, for any blob. */
+  abandoned: AskHistory | null;
   /** Whether the location's shared memory takes part (`RETRY_MEMORY=on`), or the isolate's alone. */
   shared: boolean;
 }
@@ -56,17 +58,22 @@ export async function recallAsks(c: Context<AppEnv>, digest: Digest): Promise<Re
   if (mode === "off") return null;
   const client = await clientHash(c);
   if (client === null) return null;
-  const key: AskKey = { client, digest, origin: new URL(c.req.url).origin };
+  const origin = new URL(c.req.url).origin;
+  const key: AskKey = { client, digest, origin };
   const shared = mode === "on";
-  const history = await c.var.failover.memory.recall(key, (late) => afterResponse(c, late), shared);
-  return { key, history, shared };
+  const late = (work: Promise<unknown>) => afterResponse(c, work);
+  const { memory } = c.var.failover;
+  const [history, abandoned] = await Promise.all([memory.recall(key, late, shared), memory.recall({ client, digest: null, origin }, late, shared)]);
+  return { key, history, abandoned, shared };
 }
 
 /**
  * The ranked list reordered for this ask: the redirect target first, then the
  * other ranked entries in their order (the `Link: rel=duplicate` list). Without
- * memory, or on a first ask, the list as selection made it. Records the ask, and
- * counts a come-back against the mirror the client was sent to before.
+ * memory, or on a first ask of a client that never came back, the list as
+ * selection made it. Mirrors the client came back from lately go after the
+ * others (`demoteAbandoned`). Records the ask, and counts a come-back against
+ * the mirror the client was sent to before, for this client and the retry signal.
  */
 export function orderForAsk(
   c: Context<AppEnv>,
@@ -78,10 +85,14 @@ export function orderForAsk(
   const { memory, signal, clock } = c.var.failover;
   const now = clock();
   const resume = (rangeFirstByte(c.req.header("Range"), size) ?? 0) > 0;
-  const ids = chosen.map((mirror) => mirror.id);
-  const target = chooseTarget(ids, recalled.history, { now, resume });
+  const ranked = demoteAbandoned(chosen.map((mirror) => mirror.id), recalled.abandoned, now).map((position) => chosen[position]!) as typeof chosen;
+  const target = chooseTarget(ranked.map((mirror) => mirror.id), recalled.history, { now, resume });
   afterResponse(c, memory.remember(recalled.key, target.history, recalled.shared));
-  const previous = chosen.find((mirror) => mirror.id === target.previous && mirror.tier !== "origin");
+  const previous = ranked.find((mirror) => mirror.id === target.previous && mirror.tier !== "origin");
+  if (previous !== undefined) {
+    const clientKey: AskKey = { ...recalled.key, digest: null };
+    afterResponse(c, memory.remember(clientKey, abandon(recalled.abandoned, previous.id, now), recalled.shared));
+  }
   const report = previous === undefined ? null : signal.comeBack(previous.id, now);
   if (report !== null) {
     const write = new SuspectStore(c.env.REGISTRY).report(report).catch((error: unknown) => {
@@ -89,7 +100,7 @@ export function orderForAsk(
     });
     afterResponse(c, write);
   }
-  const picked = chosen[target.index]!;
+  const picked = ranked[target.index]!;
   c.set("logMirror", picked.id);
-  return [picked, ...chosen.filter((_, position) => position !== target.index)];
+  return [picked, ...ranked.filter((_, position) => position !== target.index)];
 }

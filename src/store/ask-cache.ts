@@ -11,10 +11,11 @@ export const ASK_CACHE_PATH = "/_frontdoor/retry-memory/v1";
  * a validated digest, so nothing else a client sends shapes it.
  */
 export function askCacheUrl(origin: string, key: AskKey): string {
-  if (!/^[0-9a-f]{16,64}$/.test(key.client) || !isDigest(key.digest)) throw new Error("retry memory key is not a client hash and a digest");
+  if (!/^[0-9a-f]{16,64}$/.test(key.client) || (key.digest !== null && !isDigest(key.digest))) throw new Error("retry memory key is not a client hash and a digest");
   const base = new URL(origin);
   if (base.protocol !== "https:" && base.protocol !== "http:") throw new Error("retry memory origin must be http(s)");
-  return `${base.origin}${ASK_CACHE_PATH}/${key.client}/${digestAlgorithm(key.digest)}/${digestHex(key.digest)}`;
+  const entry = key.digest === null ? "abandoned" : `${digestAlgorithm(key.digest)}/${digestHex(key.digest)}`;
+  return `${base.origin}${ASK_CACHE_PATH}/${key.client}/${entry}`;
 }
 
 /**

@@ -3,6 +3,8 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { rangeFirstByte } from "../../../src/http/range";
 import { LruMap } from "../../../src/mirrors/lru";
 import {
+  abandon,
+  demoteAbandoned,
   chooseTarget,
   parseAskHistory,
   REPEAT_WINDOW_MS,
@@ -194,4 +196,22 @@ describe("parseAskHistory", () => {
       expect(parseAskHistory(value)).toBeNull();
     },
   );
+});
+
+describe("demoteAbandoned", () => {
+  const ranked = ["a", "b", "c", "origin"];
+
+  it("Should keep the list as it is for a client that never came back", () => {
+    expect(demoteAbandoned(ranked, null, 0)).toEqual([0, 1, 2, 3]);
+  });
+
+  it("Should move the mirrors a client came back from before the origin, in order", () => {
+    expect(demoteAbandoned(ranked, abandon(null, "a", 0), 10)).toEqual([1, 2, 0, 3]);
+    expect(demoteAbandoned(ranked, abandon(abandon(null, "b", 0), "a", 5), 10)).toEqual([2, 0, 1, 3]);
+  });
+
+  it("Should forget come-backs older than the window", () => {
+    expect(demoteAbandoned(ranked, abandon(null, "a", 0), REPEAT_WINDOW_MS + 1)).toEqual([0, 1, 2, 3]);
+    expect(abandon(abandon(null, "a", 0), "b", REPEAT_WINDOW_MS + 1).given).toEqual(["b"]);
+  });
 });

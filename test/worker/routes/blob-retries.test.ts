@@ -92,6 +92,31 @@ beforeEach(async () => {
 
 afterEach(() => vi.restoreAllMocks());
 
+describe("a client that came back from a mirror", () => {
+  it("Should send that client's other blobs, asked for the first time, to the next mirror too, and other clients as before", async () => {
+    await seed(3);
+    const door = frontDoor(createFailover({ clock }));
+    const [best, next] = await rankedList();
+    expect(target(await door({ digest: digestOf(1) }))).toBe(best);
+    now += 1000;
+    expect(target(await door({ digest: digestOf(1) }))).toBe(next);
+    now += 1000;
+    expect(target(await door({ digest: digestOf(2) }))).toBe(next);
+    expect(target(await door({ digest: digestOf(3), headers: { Range: "bytes=100-" } }))).toBe(next);
+    expect(target(await door({ digest: digestOf(2), agent: "another-program/1.0" }))).toBe(best);
+  });
+
+  it("Should send its first asks to the best mirror again once the window has passed", async () => {
+    await seed(2);
+    const door = frontDoor(createFailover({ clock }));
+    const [best] = await rankedList();
+    await door({ digest: digestOf(1) });
+    await door({ digest: digestOf(1) });
+    now += REPEAT_WINDOW_MS + 1;
+    expect(target(await door({ digest: digestOf(2) }))).toBe(best);
+  });
+});
+
 describe("blob GETs that come back", () => {
   it("Should answer a first ask exactly as selection ranks it, Location and Link headers alike", async () => {
     const withMemory = await frontDoor(createFailover({ clock }))();
