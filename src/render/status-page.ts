@@ -60,7 +60,27 @@ tr.group th{background:transparent;color:var(--fg);font-size:.85rem;text-transfo
 .reason{display:block;font-size:.78rem;color:var(--muted);margin-top:.1rem}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem .9rem;margin:.5rem 0 0;font-size:.9rem}
 dt{margin:0}dd{margin:0;color:var(--muted)}
+.about{display:block;font-size:.78rem;color:var(--muted)}
+.unit{font-weight:400;text-transform:none;letter-spacing:0}
+td.countries{white-space:normal;min-width:12rem}
 footer{margin-top:2.5rem;font-size:.85rem;color:var(--muted)}
+@media (max-width:48rem){
+main{padding:1.25rem .75rem 2rem}
+.table-wrap{border:0;overflow:visible}
+table.cards-on-phone,table.cards-on-phone tbody{display:block}
+table.cards-on-phone thead{display:none}
+table.cards-on-phone tr{display:grid;grid-template-columns:1fr 1fr;gap:.15rem .75rem;border:1px solid var(--line);border-radius:.5rem;padding:.6rem .75rem;margin:0 0 .6rem}
+table.cards-on-phone tr.group{display:block;border:0;padding:.4rem 0 0;margin:0}
+table.cards-on-phone tr.group th{display:block;padding:0}
+table.cards-on-phone td{display:block;border:0;padding:.1rem 0;white-space:normal;overflow-wrap:anywhere;text-align:left}
+table.cards-on-phone td::before{content:attr(data-label);display:block;font-size:.7rem;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}
+table.cards-on-phone td.mirror{order:-2}
+table.cards-on-phone td.mirror::before{display:none}
+table.cards-on-phone td.state{order:-1;text-align:right}
+table.cards-on-phone td.state::before{display:none}
+table.cards-on-phone td.failure,table.cards-on-phone td.countries,table.cards-on-phone td.wide{grid-column:1/-1}
+dd{overflow-wrap:anywhere}
+}
 footer p{margin-top:1rem}
 `;
 
@@ -106,20 +126,34 @@ function mirrorPath(id: string): string {
   return `/mirrors/${encodeURIComponent(id)}`;
 }
 
+/** The mirror's public contact and sponsor, as far as the operator made them public. */
+function about(row: PublicMirrorRow): Html | string {
+  const parts: Array<Html | string> = [];
+  if (row.sponsor !== null) {
+    const name = row.sponsor.url !== null && isWebUrl(row.sponsor.url) ? html`<a href="${row.sponsor.url}" rel="sponsored">${row.sponsor.name}</a>` : row.sponsor.name;
+    parts.push(html`<span class="about" data-field="sponsor">Sponsored by ${name}</span>`);
+  }
+  if (row.contact !== null) {
+    const href = isWebUrl(row.contact) ? row.contact : `mailto:${row.contact}`;
+    parts.push(html`<span class="about" data-field="contact">Contact: <a href="${href}">${row.contact}</a></span>`);
+  }
+  return parts.length === 0 ? "" : html`${parts}`;
+}
+
 function mirrorRow(row: PublicMirrorRow, now: Date): Html {
   return html`<tr data-mirror="${row.id}">
-<td><strong><a href="${mirrorPath(row.id)}">${row.id}</a></strong><br><span class="url">${isWebUrl(row.baseUrl) ? html`<a href="${row.baseUrl}/">${row.baseUrl}</a>` : row.baseUrl}</span></td>
-<td data-field="country">${row.country}</td>
-<td data-field="continent">${row.continent}</td>
-<td class="num" data-field="bandwidth">${row.bandwidth}</td>
-<td class="num" data-field="generation">${row.generation ?? "–"}</td>
-<td class="num" data-field="announced">${row.announced ?? "–"}</td>
-<td class="num" data-field="progress">${progress(row)}</td>
-<td class="num" data-field="lag">${row.lag === null ? "–" : row.lag === 0 ? "current" : `${row.lag} behind`}</td>
-<td data-field="last-check">${moment(row.lastChecked, now)}</td>
-<td class="num" data-field="response">${row.responseTime === null ? "–" : `${row.responseTime} ms`}</td>
-<td data-field="status">${badge(row.status)}${row.lastFailureReason !== null && row.status !== "up" && row.status !== "stale" ? html`<span class="reason">${row.lastFailureReason}</span>` : ""}</td>
-<td data-field="last-failure">${lastFailure(row, now)}</td>
+<td class="mirror" data-label="Mirror"><strong><a href="${mirrorPath(row.id)}">${row.id}</a></strong><br><span class="url">${isWebUrl(row.baseUrl) ? html`<a href="${row.baseUrl}/">${row.baseUrl}</a>` : row.baseUrl}</span>${about(row)}</td>
+<td data-label="Country" data-field="country">${row.country}</td>
+<td data-label="Continent" data-field="continent">${row.continent}</td>
+<td class="num" data-label="Weight" data-field="bandwidth" title="relative bandwidth weight">${row.bandwidth}</td>
+<td class="num" data-label="Verified" data-field="generation">${row.generation ?? "–"}</td>
+<td class="num" data-label="Announced" data-field="announced">${row.announced ?? "–"}</td>
+<td class="num" data-label="Verified blobs" data-field="progress">${progress(row)}</td>
+<td class="num" data-label="Lag" data-field="lag">${row.lag === null ? "–" : row.lag === 0 ? "current" : `${row.lag} behind`}</td>
+<td data-label="Last check" data-field="last-check">${moment(row.lastChecked, now)}</td>
+<td class="num" data-label="Response" data-field="response">${row.responseTime === null ? "–" : `${row.responseTime} ms`}</td>
+<td class="state" data-label="Status" data-field="status">${badge(row.status)}${row.lastFailureReason !== null && row.status !== "up" && row.status !== "stale" ? html`<span class="reason">${row.lastFailureReason}</span>` : ""}</td>
+<td class="failure" data-label="Last failure" data-field="last-failure">${lastFailure(row, now)}</td>
 </tr>`;
 }
 
@@ -134,17 +168,17 @@ function mirrorTable(report: StatusReport, now: Date): Html {
     }
     groups.push(mirrorRow(row, now));
   }
-  return html`<div class="table-wrap"><table id="mirrors">
-<thead><tr><th>Mirror</th><th>Country</th><th>Continent</th><th class="num">Bandwidth</th><th class="num">Verified</th><th class="num">Announced</th><th class="num">Verified blobs</th><th class="num">Lag</th><th>Last check</th><th class="num">Response</th><th>Status</th><th>Last failure</th></tr></thead>
+  return html`<div class="table-wrap"><table id="mirrors" class="cards-on-phone">
+<thead><tr><th>Mirror</th><th>Country</th><th>Continent</th><th class="num" title="relative bandwidth weight: a mirror of weight 20 gets twice the clients of one of weight 10">Weight <span class="unit">(relative)</span></th><th class="num">Verified</th><th class="num">Announced</th><th class="num">Verified blobs</th><th class="num">Lag</th><th>Last check</th><th class="num">Response</th><th>Status</th><th>Last failure</th></tr></thead>
 <tbody>${groups}</tbody>
 </table></div>`;
 }
 
 function continentTable(report: StatusReport): Html {
-  return html`<div class="table-wrap"><table id="continents">
-<thead><tr><th>Continent</th><th class="num">Mirrors</th><th class="num">Up</th><th class="num">Bandwidth in rotation</th><th>Countries</th></tr></thead>
+  return html`<div class="table-wrap"><table id="continents" class="cards-on-phone">
+<thead><tr><th>Continent</th><th class="num">Mirrors</th><th class="num">Up</th><th class="num" title="sum of the relative bandwidth weights of the mirrors in rotation">Weight in rotation</th><th>Countries</th></tr></thead>
 <tbody>${report.counts.continents.map(
-    (group) => html`<tr data-continent="${group.continent}"><td>${continentName(group.continent)}</td><td class="num">${group.mirrors}</td><td class="num">${group.up}</td><td class="num">${group.bandwidth}</td><td>${report.counts.countries
+    (group) => html`<tr data-continent="${group.continent}"><td data-label="Continent">${continentName(group.continent)}</td><td class="num" data-label="Mirrors">${group.mirrors}</td><td class="num" data-label="Up">${group.up}</td><td class="num" data-label="Weight in rotation">${group.bandwidth}</td><td class="countries" data-label="Countries">${report.counts.countries
       .filter((country) => country.continent === group.continent)
       .map((country) => `${country.country}: ${country.up} of ${country.mirrors} up`)
       .join(", ")}</td></tr>`,
@@ -181,6 +215,7 @@ export function renderMirrorPage(report: MirrorReport): Html {
 <dt>Verified blobs</dt><dd data-field="progress">${progress(row)}</dd>
 <dt>Last check</dt><dd>${moment(row.lastChecked, now)}</dd>
 <dt>Last failure</dt><dd data-field="last-failure">${lastFailure(row, now)}</dd>
+${row.sponsor === null && row.contact === null ? "" : html`<dt>Run by</dt><dd>${about(row)}</dd>`}
 </dl>
 <h2>Excluded blobs</h2>
 ${
@@ -232,7 +267,7 @@ ${continentTable(report)}
 ${mirrorTable(report, now)}
 <footer>
 <dl>${MIRROR_STATUSES.map((status) => html`<dt>${badge(status)}</dt><dd>${STATUS_HELP[status]}</dd>`)}</dl>
-<p>Private mirrors serve only clients inside their own networks and are counted, not listed. Verified is the newest generation for which every blob was checked on the mirror; announced is what its marker says. Lag counts publications a mirror's verified content is behind; a mirror is only sent clients for content it was verified for. Each mirror's page lists its recent checks.</p>
+<p>Private mirrors serve only clients inside their own networks and are counted, not listed. Weight is the relative bandwidth the operator gave a mirror: within a tier, a mirror of weight 20 gets twice the clients of one of weight 10. Verified is the newest generation for which every blob was checked on the mirror; announced is what its marker says. Lag counts publications a mirror's verified content is behind; a mirror is only sent clients for content it was verified for. Each mirror's page lists its recent checks.</p>
 </footer>
 </main>
 </body>

@@ -38,6 +38,10 @@ export interface PublicMirrorRow {
   responseTime: number | null;
   lastFailureReason: CrawlFailureReason | null;
   lastFailure: LastFailure | null;
+  /** The mirror's contact, only when the config marks it public (`public_contact`). */
+  contact: string | null;
+  /** The mirror's sponsor, only when the config marks it public (`public_sponsor`). */
+  sponsor: { name: string; url: string | null } | null;
 }
 
 /** One public mirror's page, `GET /mirrors/<id>`: its row and its recent checks, newest first. */
@@ -109,6 +113,16 @@ function publicRow(mirror: Mirror, health: MirrorHealth | undefined, status: Mir
       reason === null || health?.lastFailure == null
         ? null
         : { url: health.lastFailureUrl ?? null, reason, detail: health.lastFailureDetail ?? null, at: health.lastFailure },
+    ...publicAbout(mirror),
+  };
+}
+
+/** Contact and sponsor as far as the operator made them public; nothing else of `about` leaves the table. */
+function publicAbout(mirror: Mirror): Pick<PublicMirrorRow, "contact" | "sponsor"> {
+  const about = mirror.about;
+  return {
+    contact: about?.publicContact === true && about.contact !== undefined ? about.contact : null,
+    sponsor: about?.publicSponsor === true && about.sponsor !== undefined ? { name: about.sponsor, url: about.sponsorUrl ?? null } : null,
   };
 }
 

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { CONTINENT_CODES } from "../../../src/mirrors/continents";
 import { isCountryCode } from "../../../src/mirrors/countries";
 import { parseCidr } from "../../../src/mirrors/ip";
-import type { Mirror, MirrorTable, Origin } from "../../../src/mirrors/types";
+import type { Mirror, MirrorAbout, MirrorTable, Origin } from "../../../src/mirrors/types";
 import { DIGEST_ALGORITHM_NAMES } from "../../../src/oci/reference";
 import { cidrProblem } from "./cidr";
 import { CliError } from "../cli/error";
@@ -65,8 +65,61 @@ const netblock = z.string().superRefine((block, context) => {
   if (problem !== null) context.addIssue({ code: "custom", message: `${JSON.stringify(block)} ${problem}` });
 });
 
+/** A web address shown to people: absolute http(s), no credentials. */
+function isWebAddress(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === "https:" || url.protocol === "http:") && url.username === "" && url.password === "";
+  } catch {
+    return false;
+  }
+}
+
+/** Text without control characters, as a page shows it on one line. */
+const PRINTABLE = /^[^\p{Cc}]+$/u;
+const EMAIL = /^[^\s@<>()",;]+@[^\s@<>()",;]+\.[^\s@<>()",;]+$/;
+
+/**
+ * Who runs a mirror and who sponsors it (mirrors.example.toml). Kept private
+ * unless `public_contact` / `public_sponsor` say otherwise.
+ */
+const aboutFields = {
+  contact: z
+    .string()
+    .max(254, "must be at most 254 characters")
+    .refine((text) => EMAIL.test(text) || isWebAddress(text), "must be an e-mail address or an http(s) URL")
+    .optional(),
+  sponsor: z.string().min(1).max(100, "must be at most 100 characters").regex(PRINTABLE, "must not hold control characters").optional(),
+  sponsor_url: z.string().max(2048).refine(isWebAddress, "must be an absolute http(s) URL without credentials").optional(),
+  public_contact: z.boolean().default(false),
+  public_sponsor: z.boolean().default(false),
+};
+
+type AboutInput = z.output<z.ZodObject<typeof aboutFields>>;
+
+function checkAbout(mirror: AboutInput, context: z.RefinementCtx): void {
+  if (mirror.public_contact && mirror.contact === undefined) context.addIssue({ code: "custom", message: "public_contact needs a contact", path: ["public_contact"] });
+  if (mirror.public_sponsor && mirror.sponsor === undefined) context.addIssue({ code: "custom", message: "public_sponsor needs a sponsor", path: ["public_sponsor"] });
+  if (mirror.sponsor_url !== undefined && mirror.sponsor === undefined) context.addIssue({ code: "custom", message: "sponsor_url needs a sponsor", path: ["sponsor_url"] });
+}
+
+/** The table's `about` of a mirror, absent when the file names no contact and no sponsor. */
+function aboutOf(mirror: AboutInput): { about?: MirrorAbout } {
+  if (mirror.contact === undefined && mirror.sponsor === undefined) return {};
+  return {
+    about: {
+      ...(mirror.contact === undefined ? {} : { contact: mirror.contact }),
+      ...(mirror.sponsor === undefined ? {} : { sponsor: mirror.sponsor }),
+      ...(mirror.sponsor_url === undefined ? {} : { sponsorUrl: mirror.sponsor_url }),
+      publicContact: mirror.public_contact,
+      publicSponsor: mirror.public_sponsor,
+    },
+  };
+}
+
 const mirrorSchema = z
   .strictObject({
+    ...aboutFields,
     id: z
       .string()
       .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "must be 1 to 63 lower-case letters, digits, '.', '_' or '-'")
@@ -89,6 +142,7 @@ const mirrorSchema = z
     message: "latitude and longitude go together",
     path: ["latitude"],
   })
+  .superRefine(checkAbout)
   .superRefine((mirror, context) => {
     if (!mirror.private) return;
     mirror.netblocks.forEach((block, i) => {
@@ -213,6 +267,7 @@ export async function parseMirrorConfig(text: string, file = "mirrors.toml"): Pr
     bandwidth: mirror.bandwidth,
     private: mirror.private,
     enabled: mirror.enabled,
+    ...aboutOf(mirror),
   }));
   return { version: await contentVersion({ origin, mirrors }), origin, mirrors };
 }
