@@ -7,6 +7,11 @@ export function compareKeys(a: InventoryKey, b: InventoryKey): number {
   return a.generation - b.generation || (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0);
 }
 
+/** What an inventory reader needs of KV: JSON values by key (a KVNamespace, or the CLI's reader of a remote namespace). */
+export interface JsonKv {
+  get<T>(key: string, type: "json"): Promise<T | null>;
+}
+
 /**
  * One publication's inventory (`inventory:<g>:<page>`), read page by page
  * on demand and each page at most once: a reader per crawler run, so KV
@@ -17,7 +22,7 @@ export class InventoryReader {
   private readonly summary: InventorySummary;
 
   constructor(
-    private readonly kv: KVNamespace,
+    private readonly kv: JsonKv,
     readonly publication: Publication,
   ) {
     this.summary = publication.inventory ?? { pages: 0, entries: 0, bytes: 0, starts: [], generations: [] };

@@ -69,3 +69,17 @@ export interface PublicationWrites {
   /** Keys deleted after `publication`: stale tags and tag lists first, then stale content. */
   deletions: { pointers: string[]; content: string[] };
 }
+
+/**
+ * One entry of `mirrors:overrides`: a mirror the operator switched on or off
+ * without editing the mirrors file. The CLI applies it to the table it writes
+ * to `mirrors`, now and at every later `frontdoor mirrors load`.
+ */
+export interface MirrorOverride {
+  id: string;
+  enabled: boolean;
+  /** RFC 3339 time of the switch. */
+  at: string;
+  /** Why, as the operator gave it. */
+  note?: string;
+}

@@ -29,7 +29,7 @@ export class MirrorConfigError extends CliError {
 const RESERVED_IDS = new Set(["origin"]);
 
 /** An absolute http(s) URL without credentials, query or fragment; trailing slashes are dropped. */
-const baseUrl = z.string().transform((text, context) => {
+export const baseUrl = z.string().transform((text, context) => {
   let url: URL;
   try {
     url = new URL(text);
@@ -219,7 +219,8 @@ function describePath(path: PropertyKey[]): string {
   return path.map((part, i) => (typeof part === "number" ? `[${part}]` : `${i === 0 ? "" : "."}${String(part)}`)).join("");
 }
 
-async function contentVersion(value: unknown): Promise<string> {
+/** The version of a table: a hash of its origin and mirrors, so the same content always has the same version. */
+export async function contentVersion(value: Pick<MirrorTable, "origin" | "mirrors">): Promise<string> {
   const hash = await crypto.subtle.digest(DIGEST_ALGORITHM_NAMES.sha256.webCrypto, new TextEncoder().encode(JSON.stringify(value)));
   return Array.from(new Uint8Array(hash).subarray(0, 8), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
