@@ -10,6 +10,7 @@ import { blobs } from "./routes/blobs";
 import { catalog } from "./routes/catalog";
 import { debug } from "./routes/debug";
 import { manifests } from "./routes/manifests";
+import { mirrorlist } from "./routes/mirrorlist";
 import { referrers } from "./routes/referrers";
 import { status } from "./routes/status";
 import { tags } from "./routes/tags";
@@ -69,6 +70,7 @@ export function buildApp(options: AppOptions = {}): Hono<AppEnv> {
   app.route("/v2", referrers);
   app.route("/", debug);
   app.route("/", status);
+  app.route("/", mirrorlist);
 
   app.notFound((c) => errorResponse(new RegistryError("NOT_FOUND", { detail: { path: new URL(c.req.url).pathname } }), c.req.method));
   app.onError((error, c) => errorResponse(toRegistryError(error), c.req.method));

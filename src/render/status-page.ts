@@ -84,7 +84,7 @@ dd{overflow-wrap:anywhere}
 footer p{margin-top:1rem}
 `;
 
-function continentName(code: string): string {
+export function continentName(code: string): string {
   return CONTINENTS[code] ?? code;
 }
 
@@ -102,11 +102,11 @@ function moment(value: string | null, now: Date): Html | string {
   return html`<time datetime="${value}" title="${value}">${timeAgo(value, now)}</time>`;
 }
 
-function isWebUrl(value: string): boolean {
+export function isWebUrl(value: string): boolean {
   return value.startsWith("https://") || value.startsWith("http://");
 }
 
-function badge(status: MirrorStatus): Html {
+export function badge(status: MirrorStatus): Html {
   return html`<span class="badge badge-${status}" title="${STATUS_HELP[status]}">${status}</span>`;
 }
 
@@ -186,7 +186,8 @@ function continentTable(report: StatusReport): Html {
 </table></div>`;
 }
 
-function head(title: string): Html {
+/** The pages' shared `<head>`: one inline style sheet, nothing else. */
+export function head(title: string): Html {
   return html`<!doctype html>
 <html lang="en">
 <head>

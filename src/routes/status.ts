@@ -1,7 +1,7 @@
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../env";
 import { RegistryError } from "../errors";
-import { parseAccept } from "../http/accept";
+import { prefersJson } from "../http/accept";
 import type { Mirror, MirrorTable } from "../mirrors/types";
 import { renderMirrorPage, renderStatusPage } from "../render/status-page";
 import { buildMirrorReport, buildStatusReport, type StatusReport } from "../render/status-report";
@@ -21,13 +21,6 @@ let mirrorsById: { version: string; byId: Map<string, Mirror> } | null = null;
 function byId(table: MirrorTable): Map<string, Mirror> {
   if (mirrorsById?.version !== table.version) mirrorsById = { version: table.version, byId: new Map(table.mirrors.map((mirror) => [mirror.id, mirror])) };
   return mirrorsById.byId;
-}
-
-/** Whether `Accept` prefers `application/json` to HTML (a browser asking for HTML first does not). */
-function prefersJson(accept: string | undefined): boolean {
-  const ranges = parseAccept(accept ?? null);
-  const quality = (type: string, subtype: string) => Math.max(0, ...ranges.filter((range) => range.type === type && range.subtype === subtype).map((range) => range.q));
-  return quality("application", "json") > 0 && quality("application", "json") > quality("text", "html");
 }
 
 /**
