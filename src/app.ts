@@ -42,10 +42,11 @@ export function buildApp(options: AppOptions = {}): Hono<AppEnv> {
   app.use(requestLog(options.log));
   app.use(securityHeaders());
   app.use(async function attachServices(c, next) {
-    const { settings, registry, mirrors } = root.servicesFor(c.env);
+    const { settings, registry, mirrors, stats } = root.servicesFor(c.env);
     c.set("settings", settings);
     c.set("registry", registry);
     c.set("mirrors", mirrors);
+    c.set("stats", stats);
     c.set("failover", failover);
     await next();
   });

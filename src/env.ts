@@ -2,6 +2,7 @@ import type { MirrorStore } from "./store/mirror-store";
 import type { RegistryStore } from "./store/registry-store";
 import type { Settings } from "./config";
 import type { Failover } from "./mirrors/failover";
+import type { DownloadStats } from "./stats/download-stats";
 
 /** Bindings and variables declared in wrangler.toml. */
 export interface Env {
@@ -25,6 +26,16 @@ export interface Env {
   CRAWL_MAX_BAD_BLOBS?: string;
   CRAWL_HASH_BYTES?: string;
   CRAWL_MIN_BYTES_PER_SECOND?: string;
+  /** Download statistics (docs/operations.md): the Analytics Engine dataset blob redirects are written to. */
+  STATS?: AnalyticsEngineDataset;
+  /** "analytics-engine" (the default with `STATS`), "memory" (counters in the isolate: local stack, tests) or "off". */
+  DOWNLOAD_STATS?: string;
+  /** The account whose Analytics Engine SQL API the status page reads the figures from. */
+  STATS_ACCOUNT_ID?: string;
+  /** Secret: an API token with Account Analytics Read, for that SQL API. */
+  STATS_API_TOKEN?: string;
+  /** The dataset's name in SQL, if not `frontdoor_downloads`. */
+  STATS_DATASET?: string;
 }
 
 /** Values one request's handlers share, set by the app's middleware. */
@@ -34,6 +45,8 @@ export interface Variables {
   mirrors: MirrorStore;
   /** The isolate's retry memory and retry signal, created once with the app. */
   failover: Failover;
+  /** Where blob redirects are counted. */
+  stats: DownloadStats;
   /** Facts for the request's log line. */
   logDigest?: string;
   logMirror?: string;

@@ -1,5 +1,6 @@
 import { html, raw } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
+import type { DownloadCounts, DownloadSummary, WindowSummary } from "../stats/download-stats";
 import { MIRROR_STATUSES, type MirrorReport, type MirrorStatus, type PublicMirrorRow, type StatusReport } from "./status-report";
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
@@ -44,6 +45,7 @@ a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
 .cards b{display:block;font-size:1.35rem;font-variant-numeric:tabular-nums}
 .cards span{color:var(--muted);font-size:.85rem}
 .table-wrap{overflow-x:auto;border:1px solid var(--line);border-radius:.5rem}
+.table-wrap+.table-wrap{margin-top:.75rem}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 th,td{padding:.45rem .75rem;text-align:left;border-bottom:1px solid var(--line);white-space:nowrap}
 th{background:var(--head);font-size:.8rem;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);font-weight:600}
@@ -186,6 +188,53 @@ function continentTable(report: StatusReport): Html {
 </table></div>`;
 }
 
+/** Bytes in binary units: "512 B", "1.5 KiB", "20.0 MiB", "3.2 GiB". */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+function countCells(counts: DownloadCounts | undefined, window: string): Html {
+  return html`<td class="num" data-label="Redirects, ${window}" data-field="${window}-redirects">${counts?.redirects ?? 0}</td><td class="num" data-label="Bytes, ${window}" data-field="${window}-bytes" title="${counts?.bytes ?? 0} bytes">${formatBytes(counts?.bytes ?? 0)}</td>`;
+}
+
+/** One grouping (by mirror, country or set) of both windows, largest day first. */
+function downloadTable(id: string, label: string, day: ReadonlyArray<{ key: string } & DownloadCounts>, hour: ReadonlyMap<string, DownloadCounts>): Html {
+  return html`<div class="table-wrap"><table id="${id}" class="cards-on-phone">
+<thead><tr><th>${label}</th><th class="num">Redirects, last hour</th><th class="num">Bytes, last hour</th><th class="num">Redirects, last day</th><th class="num">Bytes, last day</th></tr></thead>
+<tbody>${day.map((row) => html`<tr data-key="${row.key}"><td class="mirror" data-label="${label}">${row.key}</td>${countCells(hour.get(row.key), "hour")}${countCells(row, "day")}</tr>`)}</tbody>
+</table></div>`;
+}
+
+function grouping<T extends DownloadCounts>(window: WindowSummary, pick: (window: WindowSummary) => readonly T[], key: (row: T) => string): Array<{ key: string } & DownloadCounts> {
+  return pick(window).map((row) => ({ key: key(row), redirects: row.redirects, bytes: row.bytes }));
+}
+
+function byKey(rows: ReadonlyArray<{ key: string } & DownloadCounts>): Map<string, DownloadCounts> {
+  return new Map(rows.map((row) => [row.key, row]));
+}
+
+/** The download statistics: totals, then by mirror, by country and (once content sets exist) by set. */
+function downloadsSection(downloads: DownloadSummary | null, now: Date): Html {
+  if (downloads === null) return html`<h2>Downloads</h2><p class="muted" id="downloads">Download statistics are not available.</p>`;
+  const tables: Array<[string, string, (window: WindowSummary) => Array<{ key: string } & DownloadCounts>]> = [
+    ["downloads-mirrors", "Mirror", (window) => grouping(window, (w) => w.mirrors, (row) => row.id)],
+    ["downloads-countries", "Client country", (window) => grouping(window, (w) => w.countries, (row) => row.country)],
+    ["downloads-sets", "Set", (window) => grouping(window, (w) => w.sets, (row) => row.set)],
+  ];
+  return html`<h2>Downloads</h2>
+<p class="muted" id="downloads">Blob redirects and the bytes they sent clients to fetch: <strong data-field="hour-total">${downloads.hour.redirects}</strong> redirects (${formatBytes(downloads.hour.bytes)}) in the last hour, <strong data-field="day-total">${downloads.day.redirects}</strong> (${formatBytes(downloads.day.bytes)}) in the last day, as of ${moment(downloads.asOf, now)}.</p>
+${tables
+  .filter(([, , rows]) => rows(downloads.day).length > 0)
+  .map(([id, label, rows]) => downloadTable(id, label, rows(downloads.day), byKey(rows(downloads.hour))))}`;
+}
+
 /** The pages' shared `<head>`: one inline style sheet, nothing else. */
 export function head(title: string): Html {
   return html`<!doctype html>
@@ -266,6 +315,7 @@ ${MIRROR_STATUSES.map((status) => html`<li data-status="${status}"><b>${report.c
 ${continentTable(report)}
 <h2>Public mirrors</h2>
 ${mirrorTable(report, now)}
+${downloadsSection(report.downloads, now)}
 <footer>
 <dl>${MIRROR_STATUSES.map((status) => html`<dt>${badge(status)}</dt><dd>${STATUS_HELP[status]}</dd>`)}</dl>
 <p>Private mirrors serve only clients inside their own networks and are counted, not listed. Weight is the relative bandwidth the operator gave a mirror: within a tier, a mirror of weight 20 gets twice the clients of one of weight 10. Verified is the newest generation for which every blob was checked on the mirror; announced is what its marker says. Lag counts publications a mirror's verified content is behind; a mirror is only sent clients for content it was verified for. Each mirror's page lists its recent checks.</p>

@@ -1,6 +1,7 @@
 import { classifyMirror, IN_ROTATION, MIRROR_STATUSES, type MirrorStatus } from "../mirrors/mirror-state";
 import type { CheckRecord, CrawlFailureReason, CrawlState, Mirror, MirrorHealth, MirrorTable } from "../mirrors/types";
 import type { Publication } from "../store/records";
+import type { DownloadSummary } from "../stats/download-stats";
 
 export { MIRROR_STATUSES, type MirrorStatus } from "../mirrors/mirror-state";
 
@@ -73,6 +74,8 @@ export interface StatusReport {
     continents: Array<{ continent: string } & GroupCount>;
     countries: Array<{ country: string; continent: string } & GroupCount>;
   };
+  /** Redirects and bytes per mirror, country and set over the last hour and day; null when not counted or not readable. Private mirrors are summed as one. */
+  downloads: DownloadSummary | null;
 }
 
 function compareRows(a: PublicMirrorRow, b: PublicMirrorRow): number {
@@ -149,7 +152,7 @@ export function buildMirrorReport(mirrors: ReadonlyMap<string, Mirror>, id: stri
 }
 
 /** Builds the public mirror list from the operator's table and the crawler's findings. */
-export function buildStatusReport(table: MirrorTable, crawl: CrawlState, publication: Publication | null, now: Date): StatusReport {
+export function buildStatusReport(table: MirrorTable, crawl: CrawlState, publication: Publication | null, now: Date, downloads: DownloadSummary | null = null): StatusReport {
   const newest = publication?.generation ?? null;
   const rows: PublicMirrorRow[] = [];
   const privateCount = { mirrors: 0, up: 0 };
@@ -186,5 +189,6 @@ export function buildStatusReport(table: MirrorTable, crawl: CrawlState, publica
         return { country, continent, ...count };
       }),
     },
+    downloads,
   };
 }

@@ -5,14 +5,21 @@ import { prefersJson } from "../http/accept";
 import type { Mirror, MirrorTable } from "../mirrors/types";
 import { renderMirrorPage, renderStatusPage } from "../render/status-page";
 import { buildMirrorReport, buildStatusReport, type StatusReport } from "../render/status-report";
+import { publicSummary } from "../stats/download-stats";
 import { readTogether } from "../store/read-together";
 
 /** Browsers and scripts may reuse the page this long; the crawler changes it at most once a minute. */
 const CACHE_CONTROL = "public, max-age=30";
 
 async function currentReport(c: Context<AppEnv>): Promise<StatusReport> {
-  const [table, crawl, publication] = await readTogether([c.var.mirrors.table(), c.var.mirrors.crawlState(), c.var.registry.publication()]);
-  return buildStatusReport(table, crawl, publication, new Date());
+  const now = new Date();
+  const [table, crawl, publication, downloads] = await readTogether([
+    c.var.mirrors.table(),
+    c.var.mirrors.crawlState(),
+    c.var.registry.publication(),
+    c.var.stats.summary(now.getTime()),
+  ]);
+  return buildStatusReport(table, crawl, publication, now, downloads === null ? null : publicSummary(downloads, table));
 }
 
 /** The loaded table's mirrors by id, rebuilt when the table's version changes. */
