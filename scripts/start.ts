@@ -4,6 +4,7 @@
  */
 import { constants } from "node:os";
 import { parseDevClient } from "../src/mirrors/client";
+import { CrawlChanges } from "./lib/stack/crawl-changes";
 import { startLocalStack, type LocalStack } from "./lib/stack/local-stack";
 import { DEFAULT_CLIENT_PLACE } from "./lib/stack/local-worker";
 
@@ -53,7 +54,7 @@ function instructions(stack: LocalStack, vars: Record<string, string>): string {
     "",
     `Mirrors config: ${stack.mirrorsToml}   local KV: ${stack.persistDir}`,
     clientLine(vars),
-    "Request log lines follow. Press Ctrl-C to stop.",
+    "Request log lines follow; the crawler (every 5 s) prints only what changed. Press Ctrl-C to stop.",
     "",
   ].join("\n");
 }
@@ -84,11 +85,15 @@ function exitOnSignals(): void {
 async function main(): Promise<void> {
   const vars = devClientVars(process.env.FRONTDOOR_DEV_CLIENT);
   exitOnSignals();
+  const crawlChanges = new CrawlChanges();
   const stack = await startLocalStack({
     port: parsePort(process.env.PORT),
     vars,
     progress: (message) => console.log(message),
-    onWorkerLog: (line) => console.log(line.message),
+    onWorkerLog: (line) => {
+      const text = crawlChanges.line(line.json, line.message);
+      if (text !== null) console.log(text);
+    },
   });
   console.log(instructions(stack, vars));
 }
