@@ -31,7 +31,7 @@ const STYLE = `
 --up:#7fd49a;--up-bg:#173323;--stale:#f2c46d;--stale-bg:#3a2f14;--failing:#f7a66b;--failing-bg:#3d2615;--down:#f28b82;--down-bg:#3f1d1b;--off:#a0a3a7;--off-bg:#2a2c2f}}
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--fg);font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","DejaVu Sans",sans-serif}
-main{max-width:72rem;margin:0 auto;padding:2rem 1.25rem 3rem}
+main{max-width:80rem;margin:0 auto;padding:2rem 1.25rem 3rem}
 h1{font-size:1.6rem;margin:0 0 .25rem}
 h2{font-size:1.1rem;margin:2rem 0 .6rem}
 p{margin:.25rem 0}
@@ -65,6 +65,7 @@ dt{margin:0}dd{margin:0;color:var(--muted)}
 .about{display:block;font-size:.78rem;color:var(--muted)}
 .unit{font-weight:400;text-transform:none;letter-spacing:0}
 td.countries{white-space:normal;min-width:12rem}
+td.failure{white-space:normal;min-width:16rem;overflow-wrap:anywhere}
 footer{margin-top:2.5rem;font-size:.85rem;color:var(--muted)}
 @media (max-width:48rem){
 main{padding:1.25rem .75rem 2rem}
@@ -145,6 +146,7 @@ function about(row: PublicMirrorRow): Html | string {
 function mirrorRow(row: PublicMirrorRow, now: Date): Html {
   return html`<tr data-mirror="${row.id}">
 <td class="mirror" data-label="Mirror"><strong><a href="${mirrorPath(row.id)}">${row.id}</a></strong><br><span class="url">${isWebUrl(row.baseUrl) ? html`<a href="${row.baseUrl}/">${row.baseUrl}</a>` : row.baseUrl}</span>${about(row)}</td>
+<td class="state" data-label="Status" data-field="status">${badge(row.status)}${row.lastFailureReason !== null && row.status !== "up" && row.status !== "stale" ? html`<span class="reason">${row.lastFailureReason}</span>` : ""}</td>
 <td data-label="Country" data-field="country">${row.country}</td>
 <td data-label="Continent" data-field="continent">${row.continent}</td>
 <td class="num" data-label="Weight" data-field="bandwidth" title="relative bandwidth weight">${row.bandwidth}</td>
@@ -154,7 +156,6 @@ function mirrorRow(row: PublicMirrorRow, now: Date): Html {
 <td class="num" data-label="Lag" data-field="lag">${row.lag === null ? "–" : row.lag === 0 ? "current" : `${row.lag} behind`}</td>
 <td data-label="Last check" data-field="last-check">${moment(row.lastChecked, now)}</td>
 <td class="num" data-label="Response" data-field="response">${row.responseTime === null ? "–" : `${row.responseTime} ms`}</td>
-<td class="state" data-label="Status" data-field="status">${badge(row.status)}${row.lastFailureReason !== null && row.status !== "up" && row.status !== "stale" ? html`<span class="reason">${row.lastFailureReason}</span>` : ""}</td>
 <td class="failure" data-label="Last failure" data-field="last-failure">${lastFailure(row, now)}</td>
 </tr>`;
 }
@@ -171,7 +172,7 @@ function mirrorTable(report: StatusReport, now: Date): Html {
     groups.push(mirrorRow(row, now));
   }
   return html`<div class="table-wrap"><table id="mirrors" class="cards-on-phone">
-<thead><tr><th>Mirror</th><th>Country</th><th>Continent</th><th class="num" title="relative bandwidth weight: a mirror of weight 20 gets twice the clients of one of weight 10">Weight <span class="unit">(relative)</span></th><th class="num">Verified</th><th class="num">Announced</th><th class="num">Verified blobs</th><th class="num">Lag</th><th>Last check</th><th class="num">Response</th><th>Status</th><th>Last failure</th></tr></thead>
+<thead><tr><th>Mirror</th><th>Status</th><th>Country</th><th>Continent</th><th class="num" title="relative bandwidth weight: a mirror of weight 20 gets twice the clients of one of weight 10">Weight <span class="unit">(relative)</span></th><th class="num">Verified</th><th class="num">Announced</th><th class="num">Verified blobs</th><th class="num">Lag</th><th>Last check</th><th class="num">Response</th><th>Last failure</th></tr></thead>
 <tbody>${groups}</tbody>
 </table></div>`;
 }
