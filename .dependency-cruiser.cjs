@@ -2,7 +2,7 @@
  * The import boundaries of the layers (docs/architecture.md): routes -> domain -> store.
  * `npm run lint` checks them; CI runs it before the tests.
  */
-const DOMAIN = "^src/(mirrors|crawl|render|publish|oci|http)/";
+const DOMAIN = "^src/(mirrors|crawl|render|publish|oci|http|stats)/";
 const ROUTES = "^src/(routes/|app\\.ts$)";
 
 /** @type {import("dependency-cruiser").IConfiguration} */

@@ -35,7 +35,7 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
-              bindings: { FRONTDOOR_ENV: "development", RETRY_MEMORY: "off" },
+              bindings: { FRONTDOOR_ENV: "development", RETRY_MEMORY: "off", DOWNLOAD_STATS: "memory" },
               // Worker tests reach only loopback; the module's worker keeps one retry memory per file, so it is off
               // there and on in the failover tests' own apps (test/worker/routes/blob-retries.test.ts); every test starts from an empty KV (setupFiles).
               outboundService: { node: loopbackOnly },

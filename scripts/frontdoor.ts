@@ -13,7 +13,11 @@ import { formatBytes } from "./lib/cli/format";
 import { writeDemoTree } from "./lib/stack/demo-tree";
 import type { KvTarget } from "./lib/kv/kv-target";
 import { LocalKvTarget } from "./lib/kv/local-kv";
-import { parseMirrorConfig } from "./lib/publish/mirrors-config";
+import { baseUrl, parseMirrorConfig } from "./lib/publish/mirrors-config";
+import { checkCandidate, formatCandidate } from "./lib/admin/check-mirror";
+import { applyOverrides, formatHistory, formatList, listRows, mirrorHistory, readLiveState, readOverrides, setMirrorEnabled, unknownOverrides } from "./lib/admin/mirror-admin";
+import { CRAWL_DEFAULTS } from "../src/config";
+import type { MirrorTable } from "../src/mirrors/types";
 import { publishTree } from "./lib/publish/publish-tree";
 import { parseSetsConfig } from "./lib/publish/sets-config";
 import { RemoteKvTarget } from "./lib/kv/remote-kv";
@@ -63,6 +67,10 @@ Commands:
   keygen                      write a sigstore key pair (encrypted private key, PEM public key)
   sign <tree>                 sign a tree's images in place: sigstore attachments and/or GPG lookaside files
   pin <registry>/<repo>:<tag> resolve a tag, verify its signature, print <registry>/<repo>@<digest>
+  mirrors list                the loaded mirrors and the state the crawler gives them
+  mirrors check <base_url>    run the crawler's checks against a mirror before adding it
+  mirrors enable|disable <id> switch one mirror on or off without reloading the file
+  mirrors history <id>        a mirror's recent checks and the blobs it is excluded for
 
 Run \`frontdoor <command> --help\` for a command's options.`,
   demo: `Usage: frontdoor demo <tree> [--repository <name>] [--tag <tag>]
@@ -136,13 +144,33 @@ Options:
   --mirror <url>            resolve and verify through this mirror's tree instead of the front door
   --identity <registry>     require the signature to name this registry host (default: any host)
   -h, --help                show this help`,
-  mirrors: `Usage: frontdoor mirrors load <mirrors.toml> (--local <persist-dir> | --remote --namespace-id <id> [--dry-run <dir>])
+  mirrors: `Usage: frontdoor mirrors load <mirrors.toml> <target> [--dry-run <dir>]
+       frontdoor mirrors list|check|enable|disable|history ... <target>
+where <target> is --local <persist-dir> or --remote --namespace-id <id>.
 
-Validates the mirrors file (see mirrors.example.toml) and writes it to the KV
-key \`mirrors\`. Any error names its line and nothing is written.
+Actions:
+  load <mirrors.toml>   validate the mirrors file (see mirrors.example.toml) and write it to
+                        the KV key \`mirrors\`; any error names its line and nothing is written.
+                        Mirrors switched with enable/disable keep their switch.
+  list                  every mirror of the loaded table with its state (up, stale, failing,
+                        down, unchecked, disabled), verified and announced generation, last check
+  check <base_url>      the crawler's checks against a mirror, before adding it: its marker, then
+                        one GET of every blob path of the newest publication's inventory
+  enable <id>           switch a mirror on, or off with disable, without editing the file:
+  disable <id>          a record in \`mirrors:overrides\` and the table rewritten under a new version
+  history <id>          the mirror's last checks, newest first, and the blobs it is excluded for
 
-${targetHelp(`write the bulk file wrangler would get for the key
-                            \`mirrors\` into <dir> and change nothing (the namespace is not read)`)}
+Options:
+  --json                list, check, history: print JSON
+  --note <text>         enable, disable: why, shown by list
+  --blobs <n>           check: check only the first n blob paths (default: all)
+  --hash-bytes <n>      check: bytes of large blobs hashed whole (default 1073741824);
+                        larger ones past it get the crawler's Range probe
+  --timeout-ms <n>      check: deadline of each request until its headers (default 5000)
+
+${targetHelp(`load, enable, disable: write the bulk files wrangler would get
+                            into <dir> and change nothing (the namespace is only read
+                            for its switches and, for enable/disable, its table)`)}
   -h, --help                show this help`,
   import: `Usage: frontdoor import <tree> (--list <file> | <registry>/<repository>:<tag>...) [--insecure] [--authfile <file>]
 
@@ -313,23 +341,90 @@ async function publish(args: string[]): Promise<void> {
   }
 }
 
+const MIRRORS_OPTIONS = {
+  ...TARGET_OPTIONS,
+  json: { type: "boolean" },
+  note: { type: "string" },
+  blobs: { type: "string" },
+  "hash-bytes": { type: "string" },
+  "timeout-ms": { type: "string" },
+} as const satisfies ParseArgsConfig["options"];
+
+const MIRROR_ACTIONS = new Set(["load", "list", "check", "enable", "disable", "history"]);
+
+function positiveOption(values: Record<string, unknown>, name: string, fallback: number): number {
+  const text = values[name];
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (typeof text !== "string" || !Number.isSafeInteger(value) || value < 1) throw new UsageError(`--${name} must be a positive integer, got ${JSON.stringify(text)}`, HELP.mirrors);
+  return value;
+}
+
 async function mirrors(args: string[]): Promise<void> {
   const [action, ...rest] = args;
   if (action === "--help" || action === "-h") return console.log(HELP.mirrors);
-  if (action === undefined) throw new UsageError("missing action: frontdoor mirrors load <mirrors.toml>", HELP.mirrors);
-  if (action !== "load") throw new UsageError(`unknown mirrors action ${JSON.stringify(action)}`, HELP.mirrors);
-  const { values, positionals } = parse(rest, TARGET_OPTIONS, HELP.mirrors);
+  if (action === undefined) throw new UsageError("missing action: frontdoor mirrors load|list|check|enable|disable|history", HELP.mirrors);
+  if (!MIRROR_ACTIONS.has(action)) throw new UsageError(`unknown mirrors action ${JSON.stringify(action)}`, HELP.mirrors);
+  const { values, positionals } = parse(rest, MIRRORS_OPTIONS, HELP.mirrors);
   if (values.help) return console.log(HELP.mirrors);
-  const file = onePositional(positionals, "<mirrors.toml>", HELP.mirrors);
-  const table = await parseMirrorConfig(await readFile(file, "utf8"), file);
+  const writes = action === "load" || action === "enable" || action === "disable";
+  if (!writes && values["dry-run"] !== undefined) throw new UsageError(`--dry-run goes with load, enable and disable; ${action} writes nothing`, HELP.mirrors);
+  if (action === "list" && positionals.length > 0) throw new UsageError(`mirrors list takes no argument, got ${positionals.length}`, HELP.mirrors);
+  const operand = action === "list" ? "" : onePositional(positionals, action === "load" ? "<mirrors.toml>" : action === "check" ? "<base_url>" : "<id>", HELP.mirrors);
+  const table = action === "load" ? await parseMirrorConfig(await readFile(operand, "utf8"), operand) : null;
+  const candidate = action === "check" ? candidateUrl(operand) : null;
+  const hashBytes = positiveOption(values, "hash-bytes", 1024 * 1024 * 1024);
+  const timeoutMs = positiveOption(values, "timeout-ms", CRAWL_DEFAULTS.timeoutMs);
+  const blobs = values.blobs === undefined ? undefined : positiveOption(values, "blobs", 1);
   const target = await openTarget(values, HELP.mirrors);
   try {
-    await target.putMirrors(table);
+    if (table !== null) return await loadMirrors(target, table);
+    if (action === "list") {
+      const state = await readLiveState(target);
+      return console.log(values.json ? JSON.stringify({ publication: state.publication?.generation ?? null, version: state.table?.version ?? null, mirrors: listRows(state) }, null, 2) : formatList(state));
+    }
+    if (action === "history") {
+      const history = mirrorHistory(await readLiveState(target), operand);
+      return console.log(values.json ? JSON.stringify(history, null, 2) : formatHistory(history));
+    }
+    if (candidate !== null) {
+      const report = await checkCandidate(candidate, target, {
+        hashBytes,
+        ...(blobs === undefined ? {} : { blobs }),
+        limits: { timeoutMs, minBytesPerSecond: CRAWL_DEFAULTS.minBytesPerSecond, now: Date.now },
+      });
+      console.log(values.json ? JSON.stringify(report, null, 2) : formatCandidate(report));
+      if ("failure" in report.marker || report.failures.length > 0) throw new CliError(`${candidate} did not pass the crawler's checks`);
+      return;
+    }
+    const enabled = action === "enable";
+    const { table: updated, changed } = await setMirrorEnabled(target, operand, enabled, { now: new Date(), ...(values.note === undefined ? {} : { note: values.note }) });
+    console.log(
+      `${changed ? (enabled ? "Enabled" : "Disabled") : `Already ${enabled ? "enabled" : "disabled"}; kept as a switch:`} mirror ${operand} in ${target.description}, table version ${updated.version}. ` +
+        (enabled ? "The crawler checks it again from its next run." : "Selection stops sending clients to it as soon as isolates see the new version; the crawler skips it from its next run."),
+    );
   } finally {
     await target.close();
   }
+}
+
+/** A candidate's base URL under the mirrors file's rules for `base_url`. */
+function candidateUrl(text: string): string {
+  const parsed = baseUrl.safeParse(text);
+  if (!parsed.success) throw new UsageError(parsed.error.issues.map((issue) => issue.message).join("; "), HELP.mirrors);
+  return parsed.data;
+}
+
+async function loadMirrors(target: KvTarget, file: MirrorTable): Promise<void> {
+  const overrides = await readOverrides(target);
+  const table = await applyOverrides(file, overrides);
+  await target.putMirrors(table);
   const enabled = table.mirrors.filter((mirror) => mirror.enabled).length;
   console.log(`Loaded ${table.mirrors.length} mirrors (${enabled} enabled), origin ${table.origin?.baseUrl ?? "none"}, version ${table.version}, into ${target.description}.`);
+  const applied = overrides.filter((override) => table.mirrors.some((mirror) => mirror.id === override.id));
+  if (applied.length > 0) console.log(`Kept the switches of ${applied.map((override) => `${override.id} (${override.enabled ? "enabled" : "disabled"})`).join(", ")}; \`frontdoor mirrors enable|disable\` changes them.`);
+  const unknown = unknownOverrides(table, overrides);
+  if (unknown.length > 0) console.log(`Switches for mirrors not in the file are kept but apply to nothing: ${unknown.join(", ")}.`);
 }
 
 async function importImages(args: string[]): Promise<void> {

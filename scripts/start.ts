@@ -7,6 +7,7 @@ import { parseDevClient } from "../src/mirrors/client";
 import { startFaultControl, type FaultControl } from "./lib/stack/fault-control";
 import { parseFaultAssignments } from "./lib/stack/faults";
 import { BIG_DEMO_REF, DEMO_MIRRORS, startLocalStack, type LocalStack } from "./lib/stack/local-stack";
+import { CrawlChanges } from "./lib/stack/crawl-changes";
 import { DEFAULT_CLIENT_PLACE } from "./lib/stack/local-worker";
 import { demoPolicy, demoRegistriesD, writeDemoPolicies } from "./lib/stack/demo-signing";
 
@@ -98,7 +99,7 @@ function instructions(stack: LocalStack, vars: Record<string, string>, control: 
     "",
     `Mirrors config: ${stack.mirrorsToml}   local KV: ${stack.persistDir}`,
     clientLine(vars),
-    "Request log lines follow. Press Ctrl-C to stop.",
+    "Request log lines follow; the crawler (every 5 s) prints only what changed. Press Ctrl-C to stop.",
     "",
   ].join("\n");
 }
@@ -130,12 +131,16 @@ async function main(): Promise<void> {
   const vars = devClientVars(process.env.FRONTDOOR_DEV_CLIENT);
   const faults = startFaults(process.env.FRONTDOOR_FAULTS);
   exitOnSignals();
+  const crawlChanges = new CrawlChanges();
   const stack = await startLocalStack({
     port: parsePort(process.env.PORT),
     vars,
     faults,
     progress: (message) => console.log(message),
-    onWorkerLog: (line) => console.log(line.message),
+    onWorkerLog: (line) => {
+      const text = crawlChanges.line(line.json, line.message);
+      if (text !== null) console.log(text);
+    },
   });
   const control = await startFaultControl(new Map(stack.mirrors.map(({ id, server }) => [id, server])));
   console.log(instructions(stack, vars, control, await signingInstructions(stack)));

@@ -10,6 +10,7 @@ import { blobs } from "./routes/blobs";
 import { catalog } from "./routes/catalog";
 import { debug } from "./routes/debug";
 import { manifests } from "./routes/manifests";
+import { mirrorlist } from "./routes/mirrorlist";
 import { referrers } from "./routes/referrers";
 import { signatures } from "./routes/signatures";
 import { signingKey } from "./routes/signing-key";
@@ -43,11 +44,12 @@ export function buildApp(options: AppOptions = {}): Hono<AppEnv> {
   app.use(requestLog(options.log));
   app.use(securityHeaders());
   app.use(async function attachServices(c, next) {
-    const { settings, registry, mirrors, signatures } = root.servicesFor(c.env);
+    const { settings, registry, mirrors, signatures, stats } = root.servicesFor(c.env);
     c.set("settings", settings);
     c.set("registry", registry);
     c.set("mirrors", mirrors);
     c.set("signatures", signatures);
+    c.set("stats", stats);
     c.set("failover", failover);
     await next();
   });
@@ -74,6 +76,7 @@ export function buildApp(options: AppOptions = {}): Hono<AppEnv> {
   app.route("/", signingKey);
   app.route("/", debug);
   app.route("/", status);
+  app.route("/", mirrorlist);
 
   app.notFound((c) => errorResponse(new RegistryError("NOT_FOUND", { detail: { path: new URL(c.req.url).pathname } }), c.req.method));
   app.onError((error, c) => errorResponse(toRegistryError(error), c.req.method));

@@ -3,6 +3,7 @@ import type { RegistryStore } from "./store/registry-store";
 import type { SignatureStore } from "./store/signature-store";
 import type { Settings } from "./config";
 import type { Failover } from "./mirrors/failover";
+import type { DownloadStats } from "./stats/download-stats";
 
 /**
  * The variables the worker reads, each optional with its default: wrangler.toml sets some in `[vars]`,
@@ -30,6 +31,16 @@ export interface FrontdoorVars {
   CRAWL_MAX_BAD_BLOBS?: string;
   CRAWL_HASH_BYTES?: string;
   CRAWL_MIN_BYTES_PER_SECOND?: string;
+  /** Download statistics (docs/operations.md): the Analytics Engine dataset blob redirects are written to. */
+  STATS?: AnalyticsEngineDataset;
+  /** "analytics-engine" (the default with `STATS`), "memory" (counters in the isolate: local stack, tests) or "off". */
+  DOWNLOAD_STATS?: string;
+  /** The account whose Analytics Engine SQL API the status page reads the figures from. */
+  STATS_ACCOUNT_ID?: string;
+  /** Secret: an API token with Account Analytics Read, for that SQL API. */
+  STATS_API_TOKEN?: string;
+  /** The dataset's name in SQL, if not `frontdoor_downloads`. */
+  STATS_DATASET?: string;
 }
 
 /**
@@ -47,6 +58,8 @@ export interface Variables {
   /** The isolate's retry memory and retry signal, created once with the app. */
   failover: Failover;
   signatures: SignatureStore;
+  /** Where blob redirects are counted. */
+  stats: DownloadStats;
   /** Facts for the request's log line. */
   logDigest?: string;
   logMirror?: string;

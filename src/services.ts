@@ -6,6 +6,10 @@ import { RegistryStore } from "./store/registry-store";
 import { SignatureStore } from "./store/signature-store";
 import { VersionedCache } from "./store/versioned-cache";
 import { createFailover, type Failover } from "./mirrors/failover";
+import { AnalyticsEngineStats } from "./stats/analytics-engine";
+import { NO_STATS, type DownloadStats } from "./stats/download-stats";
+import { MemoryDownloadStats } from "./stats/memory-stats";
+import { downloadStatsSettings } from "./stats/stats-settings";
 
 /** What the request handlers work with, built from the bindings and variables. */
 export interface Services {
@@ -13,6 +17,8 @@ export interface Services {
   registry: RegistryStore;
   mirrors: MirrorStore;
   signatures: SignatureStore;
+  /** Where blob redirects are counted and the status page reads the figures. */
+  stats: DownloadStats;
 }
 
 /**
@@ -25,6 +31,7 @@ export interface Services {
 export class CompositionRoot {
   private readonly services = new WeakMap<Env, Services>();
   private readonly crawlSettings = new WeakMap<Env, CrawlSettings>();
+  private memoryStats: MemoryDownloadStats | null = null;
 
   constructor(
     readonly cache: VersionedCache = new VersionedCache(),
@@ -41,10 +48,19 @@ export class CompositionRoot {
         registry: new RegistryStore(env.REGISTRY),
         mirrors: new MirrorStore(env.REGISTRY, this.cache),
         signatures: new SignatureStore(env.REGISTRY),
+        stats: this.statsFor(env),
       };
       this.services.set(env, services);
     }
     return services;
+  }
+
+  /** The download counters: the isolate's own for `memory`, so every request of the isolate adds to one set. */
+  private statsFor(env: Env): DownloadStats {
+    const { mode, api } = downloadStatsSettings(env);
+    if (mode === "memory") return (this.memoryStats ??= new MemoryDownloadStats());
+    if (mode === "analytics-engine" && env.STATS !== undefined) return new AnalyticsEngineStats(env.STATS, api);
+    return NO_STATS;
   }
 
   /** The crawler's settings, parsed apart so that a bad crawler variable fails the crawl, not the registry. */

@@ -1,6 +1,6 @@
 import type { CheckFailure, CheckRecord, MirrorHealth } from "../mirrors/types";
 import { RECENT_CHECKS, type CrawlSettings } from "./settings";
-import { nextBadBlobs, type VerificationRun } from "./verify";
+import { nextBadBlobs, STALLING_REASONS, type VerificationRun } from "./verify";
 
 /** A mirror's health before its first check: selection treats it as unchecked. */
 export const UNCHECKED: MirrorHealth = Object.freeze({
@@ -54,7 +54,8 @@ function firstFailure(observation: Observation): CheckFailure | null {
  * only of the pass toward a newer marker holds the pass back and counts as
  * no failure. `failuresBeforeDown` failed checks among the last
  * `failureWindow` make the mirror down, and so do more than `maxBadBlobs`
- * excluded blob paths; a down mirror comes back after `passesBeforeUp`
+ * excluded blob paths, and so does one verified blob path that hangs or
+ * trickles (`STALLING_REASONS`); a down mirror comes back after `passesBeforeUp`
  * passing checks in a row. Pure: the time and settings are arguments.
  */
 export function nextHealth(previous: Partial<MirrorHealth> | undefined, observation: Observation, checkedAt: string, settings: HysteresisSettings): MirrorHealth {
@@ -67,9 +68,11 @@ export function nextHealth(previous: Partial<MirrorHealth> | undefined, observat
   const badBlobs = observation.marker === "read" ? nextBadBlobs(before.badBlobs, observation.run, checkedAt) : before.badBlobs;
   const failures = [...outcomes].filter((mark) => mark === "F").length;
   const tooManyBad = badBlobs.length > settings.maxBadBlobs;
+  // A verified blob that hangs or trickles: clients would hang on every blob of this mirror, not on one.
+  const stalls = observation.marker === "read" && observation.run.contentErrors.some(({ failure }) => STALLING_REASONS.has(failure.reason));
   const down = before.down
     ? tooManyBad || consecutivePasses < settings.passesBeforeUp
-    : tooManyBad || failures >= settings.failuresBeforeDown;
+    : tooManyBad || stalls || failures >= settings.failuresBeforeDown;
   const failure = firstFailure(observation);
   const read = observation.marker === "read" ? observation : null;
   const verified = read?.run.verified ?? before.verified;

@@ -39,12 +39,13 @@ async function attempt(baseUrl: string, entry: InventoryEntry, options: VerifyOp
 /**
  * Failures that say the mirror cannot answer in time, rather than that one
  * file is wrong: after one, the rest of this run's checks of the mirror are
- * skipped, so a mirror that hangs costs one deadline per run, not one per blob.
+ * skipped, so a mirror that hangs costs one deadline per run, not one per
+ * blob; on a verified path they take the mirror down (src/crawl/health.ts).
  */
-const STOPS_THE_RUN: ReadonlySet<string> = new Set(["timeout", "slow", "network"]);
+export const STALLING_REASONS: ReadonlySet<string> = new Set(["timeout", "slow"]);
 
 function stopsTheRun(failure: CheckFailure): boolean {
-  return STOPS_THE_RUN.has(failure.reason);
+  return STALLING_REASONS.has(failure.reason);
 }
 
 /** The place just after every entry first seen in `generation` or earlier. */

@@ -66,3 +66,10 @@ export function negotiate(header: string | null, offers: readonly string[]): str
   }
   return best?.offer ?? null;
 }
+
+/** Whether `Accept` prefers `application/json` to HTML (a browser asking for HTML first does not). */
+export function prefersJson(accept: string | null | undefined): boolean {
+  const ranges = parseAccept(accept ?? null);
+  const quality = (type: string, subtype: string) => Math.max(0, ...ranges.filter((range) => range.type === type && range.subtype === subtype).map((range) => range.q));
+  return quality("application", "json") > 0 && quality("application", "json") > quality("text", "html");
+}

@@ -27,6 +27,25 @@ export interface Mirror {
   scope?: MirrorScope;
   /** Countries the mirror also serves as if it stood there (the country tier). */
   otherCountries?: string[];
+  /** Who runs the mirror and who pays for it; absent when the config names neither. */
+  about?: MirrorAbout;
+}
+
+/**
+ * Contact and sponsor of a mirror (`contact`, `sponsor`, `sponsor_url` in
+ * mirrors.toml). Each is shown publicly only when its flag says so; the
+ * status report copies them field by field under those flags.
+ */
+export interface MirrorAbout {
+  /** An e-mail address or an http(s) URL for the mirror's admins. */
+  contact?: string;
+  sponsor?: string;
+  /** http(s) URL of the sponsor. */
+  sponsorUrl?: string;
+  /** Whether the status page and status.json may show `contact`. */
+  publicContact: boolean;
+  /** Whether they may show `sponsor` and `sponsorUrl`. */
+  publicSponsor: boolean;
 }
 
 export type MirrorScope = "country" | "continent";

@@ -1,5 +1,6 @@
 import { html, raw } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
+import type { DownloadCounts, DownloadSummary, WindowSummary } from "../stats/download-stats";
 import { MIRROR_STATUSES, type MirrorReport, type MirrorStatus, type PublicMirrorRow, type StatusReport } from "./status-report";
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
@@ -30,7 +31,7 @@ const STYLE = `
 --up:#7fd49a;--up-bg:#173323;--stale:#f2c46d;--stale-bg:#3a2f14;--failing:#f7a66b;--failing-bg:#3d2615;--down:#f28b82;--down-bg:#3f1d1b;--off:#a0a3a7;--off-bg:#2a2c2f}}
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--fg);font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","DejaVu Sans",sans-serif}
-main{max-width:72rem;margin:0 auto;padding:2rem 1.25rem 3rem}
+main{max-width:80rem;margin:0 auto;padding:2rem 1.25rem 3rem}
 h1{font-size:1.6rem;margin:0 0 .25rem}
 h2{font-size:1.1rem;margin:2rem 0 .6rem}
 p{margin:.25rem 0}
@@ -44,6 +45,7 @@ a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
 .cards b{display:block;font-size:1.35rem;font-variant-numeric:tabular-nums}
 .cards span{color:var(--muted);font-size:.85rem}
 .table-wrap{overflow-x:auto;border:1px solid var(--line);border-radius:.5rem}
+.table-wrap+.table-wrap{margin-top:.75rem}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 th,td{padding:.45rem .75rem;text-align:left;border-bottom:1px solid var(--line);white-space:nowrap}
 th{background:var(--head);font-size:.8rem;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);font-weight:600}
@@ -60,11 +62,32 @@ tr.group th{background:transparent;color:var(--fg);font-size:.85rem;text-transfo
 .reason{display:block;font-size:.78rem;color:var(--muted);margin-top:.1rem}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem .9rem;margin:.5rem 0 0;font-size:.9rem}
 dt{margin:0}dd{margin:0;color:var(--muted)}
+.about{display:block;font-size:.78rem;color:var(--muted)}
+.unit{font-weight:400;text-transform:none;letter-spacing:0}
+td.countries{white-space:normal;min-width:12rem}
+td.failure{white-space:normal;min-width:16rem;overflow-wrap:anywhere}
 footer{margin-top:2.5rem;font-size:.85rem;color:var(--muted)}
+@media (max-width:48rem){
+main{padding:1.25rem .75rem 2rem}
+.table-wrap{border:0;overflow:visible}
+table.cards-on-phone,table.cards-on-phone tbody{display:block}
+table.cards-on-phone thead{display:none}
+table.cards-on-phone tr{display:grid;grid-template-columns:1fr 1fr;gap:.15rem .75rem;border:1px solid var(--line);border-radius:.5rem;padding:.6rem .75rem;margin:0 0 .6rem}
+table.cards-on-phone tr.group{display:block;border:0;padding:.4rem 0 0;margin:0}
+table.cards-on-phone tr.group th{display:block;padding:0}
+table.cards-on-phone td{display:block;border:0;padding:.1rem 0;white-space:normal;overflow-wrap:anywhere;text-align:left}
+table.cards-on-phone td::before{content:attr(data-label);display:block;font-size:.7rem;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}
+table.cards-on-phone td.mirror{order:-2}
+table.cards-on-phone td.mirror::before{display:none}
+table.cards-on-phone td.state{order:-1;text-align:right}
+table.cards-on-phone td.state::before{display:none}
+table.cards-on-phone td.failure,table.cards-on-phone td.countries,table.cards-on-phone td.wide{grid-column:1/-1}
+dd{overflow-wrap:anywhere}
+}
 footer p{margin-top:1rem}
 `;
 
-function continentName(code: string): string {
+export function continentName(code: string): string {
   return CONTINENTS[code] ?? code;
 }
 
@@ -82,11 +105,11 @@ function moment(value: string | null, now: Date): Html | string {
   return html`<time datetime="${value}" title="${value}">${timeAgo(value, now)}</time>`;
 }
 
-function isWebUrl(value: string): boolean {
+export function isWebUrl(value: string): boolean {
   return value.startsWith("https://") || value.startsWith("http://");
 }
 
-function badge(status: MirrorStatus): Html {
+export function badge(status: MirrorStatus): Html {
   return html`<span class="badge badge-${status}" title="${STATUS_HELP[status]}">${status}</span>`;
 }
 
@@ -106,21 +129,35 @@ function mirrorPath(id: string): string {
   return `/mirrors/${encodeURIComponent(id)}`;
 }
 
+/** The mirror's public contact and sponsor, as far as the operator made them public. */
+function about(row: PublicMirrorRow): Html | string {
+  const parts: Array<Html | string> = [];
+  if (row.sponsor !== null) {
+    const name = row.sponsor.url !== null && isWebUrl(row.sponsor.url) ? html`<a href="${row.sponsor.url}" rel="sponsored">${row.sponsor.name}</a>` : row.sponsor.name;
+    parts.push(html`<span class="about" data-field="sponsor">Sponsored by ${name}</span>`);
+  }
+  if (row.contact !== null) {
+    const href = isWebUrl(row.contact) ? row.contact : `mailto:${row.contact}`;
+    parts.push(html`<span class="about" data-field="contact">Contact: <a href="${href}">${row.contact}</a></span>`);
+  }
+  return parts.length === 0 ? "" : html`${parts}`;
+}
+
 function mirrorRow(row: PublicMirrorRow, now: Date): Html {
   return html`<tr data-mirror="${row.id}">
-<td><strong><a href="${mirrorPath(row.id)}">${row.id}</a></strong><br><span class="url">${isWebUrl(row.baseUrl) ? html`<a href="${row.baseUrl}/">${row.baseUrl}</a>` : row.baseUrl}</span></td>
-<td data-field="country">${row.country}</td>
-<td data-field="continent">${row.continent}</td>
-<td class="num" data-field="bandwidth">${row.bandwidth}</td>
-<td class="num" data-field="generation">${row.generation ?? "–"}</td>
-<td class="num" data-field="announced">${row.announced ?? "–"}</td>
-<td class="num" data-field="progress">${progress(row)}</td>
-<td class="num" data-field="lag">${row.lag === null ? "–" : row.lag === 0 ? "current" : `${row.lag} behind`}</td>
-<td data-field="last-check">${moment(row.lastChecked, now)}</td>
-<td class="num" data-field="response">${row.responseTime === null ? "–" : `${row.responseTime} ms`}</td>
-<td data-field="status">${badge(row.status)}${row.lastFailureReason !== null && row.status !== "up" && row.status !== "stale" ? html`<span class="reason">${row.lastFailureReason}</span>` : ""}</td>
-<td data-field="last-failure">${lastFailure(row, now)}</td>
-<td data-field="sets">${setsCell(row)}</td>
+<td class="mirror" data-label="Mirror"><strong><a href="${mirrorPath(row.id)}">${row.id}</a></strong><br><span class="url">${isWebUrl(row.baseUrl) ? html`<a href="${row.baseUrl}/">${row.baseUrl}</a>` : row.baseUrl}</span>${about(row)}</td>
+<td class="state" data-label="Status" data-field="status">${badge(row.status)}${row.lastFailureReason !== null && row.status !== "up" && row.status !== "stale" ? html`<span class="reason">${row.lastFailureReason}</span>` : ""}</td>
+<td data-label="Country" data-field="country">${row.country}</td>
+<td data-label="Continent" data-field="continent">${row.continent}</td>
+<td class="num" data-label="Weight" data-field="bandwidth" title="relative bandwidth weight">${row.bandwidth}</td>
+<td class="num" data-label="Verified" data-field="generation">${row.generation ?? "–"}</td>
+<td class="num" data-label="Announced" data-field="announced">${row.announced ?? "–"}</td>
+<td class="num" data-label="Verified blobs" data-field="progress">${progress(row)}</td>
+<td class="num" data-label="Lag" data-field="lag">${row.lag === null ? "–" : row.lag === 0 ? "current" : `${row.lag} behind`}</td>
+<td data-label="Last check" data-field="last-check">${moment(row.lastChecked, now)}</td>
+<td class="num" data-label="Response" data-field="response">${row.responseTime === null ? "–" : `${row.responseTime} ms`}</td>
+<td class="failure" data-label="Last failure" data-field="last-failure">${lastFailure(row, now)}</td>
+<td data-label="Sets" data-field="sets">${setsCell(row)}</td>
 </tr>`;
 }
 
@@ -150,17 +187,17 @@ function mirrorTable(report: StatusReport, now: Date): Html {
     }
     groups.push(mirrorRow(row, now));
   }
-  return html`<div class="table-wrap"><table id="mirrors">
-<thead><tr><th>Mirror</th><th>Country</th><th>Continent</th><th class="num">Bandwidth</th><th class="num">Verified</th><th class="num">Announced</th><th class="num">Verified blobs</th><th class="num">Lag</th><th>Last check</th><th class="num">Response</th><th>Status</th><th>Last failure</th><th>Sets</th></tr></thead>
+  return html`<div class="table-wrap"><table id="mirrors" class="cards-on-phone">
+<thead><tr><th>Mirror</th><th>Status</th><th>Country</th><th>Continent</th><th class="num" title="relative bandwidth weight: a mirror of weight 20 gets twice the clients of one of weight 10">Weight <span class="unit">(relative)</span></th><th class="num">Verified</th><th class="num">Announced</th><th class="num">Verified blobs</th><th class="num">Lag</th><th>Last check</th><th class="num">Response</th><th>Last failure</th><th>Sets</th></tr></thead>
 <tbody>${groups}</tbody>
 </table></div>`;
 }
 
 function continentTable(report: StatusReport): Html {
-  return html`<div class="table-wrap"><table id="continents">
-<thead><tr><th>Continent</th><th class="num">Mirrors</th><th class="num">Up</th><th class="num">Bandwidth in rotation</th><th>Countries</th></tr></thead>
+  return html`<div class="table-wrap"><table id="continents" class="cards-on-phone">
+<thead><tr><th>Continent</th><th class="num">Mirrors</th><th class="num">Up</th><th class="num" title="sum of the relative bandwidth weights of the mirrors in rotation">Weight in rotation</th><th>Countries</th></tr></thead>
 <tbody>${report.counts.continents.map(
-    (group) => html`<tr data-continent="${group.continent}"><td>${continentName(group.continent)}</td><td class="num">${group.mirrors}</td><td class="num">${group.up}</td><td class="num">${group.bandwidth}</td><td>${report.counts.countries
+    (group) => html`<tr data-continent="${group.continent}"><td data-label="Continent">${continentName(group.continent)}</td><td class="num" data-label="Mirrors">${group.mirrors}</td><td class="num" data-label="Up">${group.up}</td><td class="num" data-label="Weight in rotation">${group.bandwidth}</td><td class="countries" data-label="Countries">${report.counts.countries
       .filter((country) => country.continent === group.continent)
       .map((country) => `${country.country}: ${country.up} of ${country.mirrors} up`)
       .join(", ")}</td></tr>`,
@@ -168,7 +205,55 @@ function continentTable(report: StatusReport): Html {
 </table></div>`;
 }
 
-function head(title: string): Html {
+/** Bytes in binary units: "512 B", "1.5 KiB", "20.0 MiB", "3.2 GiB". */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+function countCells(counts: DownloadCounts | undefined, window: string): Html {
+  return html`<td class="num" data-label="Redirects, ${window}" data-field="${window}-redirects">${counts?.redirects ?? 0}</td><td class="num" data-label="Bytes, ${window}" data-field="${window}-bytes" title="${counts?.bytes ?? 0} bytes">${formatBytes(counts?.bytes ?? 0)}</td>`;
+}
+
+/** One grouping (by mirror, country or set) of both windows, largest day first. */
+function downloadTable(id: string, label: string, day: ReadonlyArray<{ key: string } & DownloadCounts>, hour: ReadonlyMap<string, DownloadCounts>): Html {
+  return html`<div class="table-wrap"><table id="${id}" class="cards-on-phone">
+<thead><tr><th>${label}</th><th class="num">Redirects, last hour</th><th class="num">Bytes, last hour</th><th class="num">Redirects, last day</th><th class="num">Bytes, last day</th></tr></thead>
+<tbody>${day.map((row) => html`<tr data-key="${row.key}"><td class="mirror" data-label="${label}">${row.key}</td>${countCells(hour.get(row.key), "hour")}${countCells(row, "day")}</tr>`)}</tbody>
+</table></div>`;
+}
+
+function grouping<T extends DownloadCounts>(window: WindowSummary, pick: (window: WindowSummary) => readonly T[], key: (row: T) => string): Array<{ key: string } & DownloadCounts> {
+  return pick(window).map((row) => ({ key: key(row), redirects: row.redirects, bytes: row.bytes }));
+}
+
+function byKey(rows: ReadonlyArray<{ key: string } & DownloadCounts>): Map<string, DownloadCounts> {
+  return new Map(rows.map((row) => [row.key, row]));
+}
+
+/** The download statistics: totals, then by mirror, by country and (once content sets exist) by set. */
+function downloadsSection(downloads: DownloadSummary | null, now: Date): Html {
+  if (downloads === null) return html`<h2>Downloads</h2><p class="muted" id="downloads">Download statistics are not available.</p>`;
+  const tables: Array<[string, string, (window: WindowSummary) => Array<{ key: string } & DownloadCounts>]> = [
+    ["downloads-mirrors", "Mirror", (window) => grouping(window, (w) => w.mirrors, (row) => row.id)],
+    ["downloads-countries", "Client country", (window) => grouping(window, (w) => w.countries, (row) => row.country)],
+    ["downloads-sets", "Set", (window) => grouping(window, (w) => w.sets, (row) => row.set)],
+  ];
+  return html`<h2>Downloads</h2>
+<p class="muted" id="downloads">Blob redirects and the bytes they sent clients to fetch: <strong data-field="hour-total">${downloads.hour.redirects}</strong> redirects (${formatBytes(downloads.hour.bytes)}) in the last hour, <strong data-field="day-total">${downloads.day.redirects}</strong> (${formatBytes(downloads.day.bytes)}) in the last day, as of ${moment(downloads.asOf, now)}.</p>
+${tables
+  .filter(([, , rows]) => rows(downloads.day).length > 0)
+  .map(([id, label, rows]) => downloadTable(id, label, rows(downloads.day), byKey(rows(downloads.hour))))}`;
+}
+
+/** The pages' shared `<head>`: one inline style sheet, nothing else. */
+export function head(title: string): Html {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -197,6 +282,7 @@ export function renderMirrorPage(report: MirrorReport): Html {
 <dt>Verified blobs</dt><dd data-field="progress">${progress(row)}</dd>
 <dt>Last check</dt><dd>${moment(row.lastChecked, now)}</dd>
 <dt>Last failure</dt><dd data-field="last-failure">${lastFailure(row, now)}</dd>
+${row.sponsor === null && row.contact === null ? "" : html`<dt>Run by</dt><dd>${about(row)}</dd>`}
 </dl>
 <h2>Excluded blobs</h2>
 ${
@@ -248,9 +334,10 @@ ${continentTable(report)}
 ${setTable(report)}
 <h2>Public mirrors</h2>
 ${mirrorTable(report, now)}
+${downloadsSection(report.downloads, now)}
 <footer>
 <dl>${MIRROR_STATUSES.map((status) => html`<dt>${badge(status)}</dt><dd>${STATUS_HELP[status]}</dd>`)}</dl>
-<p>Private mirrors serve only clients inside their own networks and are counted, not listed. Verified is the newest generation for which every blob was checked on the mirror; announced is what its marker says. Lag counts publications a mirror's verified content is behind; a mirror is only sent clients for content it was verified for. Each mirror's page lists its recent checks.</p>
+<p>Private mirrors serve only clients inside their own networks and are counted, not listed. Weight is the relative bandwidth the operator gave a mirror: within a tier, a mirror of weight 20 gets twice the clients of one of weight 10. Verified is the newest generation for which every blob was checked on the mirror; announced is what its marker says. Lag counts publications a mirror's verified content is behind; a mirror is only sent clients for content it was verified for. Each mirror's page lists its recent checks.</p>
 </footer>
 </main>
 </body>

@@ -2,6 +2,7 @@ import { classifyMirror, IN_ROTATION, MIRROR_STATUSES, type MirrorStatus } from 
 import { healthOf, type CheckRecord, type CrawlFailureReason, type CrawlState, type Mirror, type MirrorHealth, type MirrorScope, type MirrorTable } from "../mirrors/types";
 import { WHOLE_TREE_SET } from "../oci/sets";
 import type { Publication } from "../store/records";
+import type { DownloadSummary } from "../stats/download-stats";
 
 export { MIRROR_STATUSES, type MirrorStatus } from "../mirrors/mirror-state";
 
@@ -48,6 +49,10 @@ export interface PublicMirrorRow {
    * it: in rotation and verified for the newest publication.
    */
   sets: Array<{ name: string; announced: number | null; verified: number | null; fresh: boolean }>;
+  /** The mirror's contact, only when the config marks it public (`public_contact`). */
+  contact: string | null;
+  /** The mirror's sponsor, only when the config marks it public (`public_sponsor`). */
+  sponsor: { name: string; url: string | null } | null;
 }
 
 /** One public mirror's page, `GET /mirrors/<id>`: its row and its recent checks, newest first. */
@@ -81,6 +86,8 @@ export interface StatusReport {
     /** Per content set, public mirrors fresh for it per continent (a whole-tree mirror is fresh for every set). */
     sets: Array<{ set: string; fresh: number; continents: Array<{ continent: string; fresh: number }> }>;
   };
+  /** Redirects and bytes per mirror, country and set over the last hour and day; null when not counted or not readable. Private mirrors are summed as one. */
+  downloads: DownloadSummary | null;
 }
 
 function compareRows(a: PublicMirrorRow, b: PublicMirrorRow): number {
@@ -129,6 +136,16 @@ function publicRow(mirror: Mirror, health: MirrorHealth | undefined, status: Mir
     scope: mirror.scope ?? null,
     otherCountries: [...(mirror.otherCountries ?? [])],
     sets,
+    ...publicAbout(mirror),
+  };
+}
+
+/** Contact and sponsor as far as the operator made them public; nothing else of `about` leaves the table. */
+function publicAbout(mirror: Mirror): Pick<PublicMirrorRow, "contact" | "sponsor"> {
+  const about = mirror.about;
+  return {
+    contact: about?.publicContact === true && about.contact !== undefined ? about.contact : null,
+    sponsor: about?.publicSponsor === true && about.sponsor !== undefined ? { name: about.sponsor, url: about.sponsorUrl ?? null } : null,
   };
 }
 
@@ -155,7 +172,7 @@ export function buildMirrorReport(mirrors: ReadonlyMap<string, Mirror>, id: stri
 }
 
 /** Builds the public mirror list from the operator's table and the crawler's findings. */
-export function buildStatusReport(table: MirrorTable, crawl: CrawlState, publication: Publication | null, now: Date): StatusReport {
+export function buildStatusReport(table: MirrorTable, crawl: CrawlState, publication: Publication | null, now: Date, downloads: DownloadSummary | null = null): StatusReport {
   const newest = publication?.generation ?? null;
   const rows: PublicMirrorRow[] = [];
   const privateCount = { mirrors: 0, up: 0 };
@@ -206,5 +223,6 @@ export function buildStatusReport(table: MirrorTable, crawl: CrawlState, publica
       }),
       sets: perSet,
     },
+    downloads,
   };
 }

@@ -7,6 +7,7 @@ import { readTogether } from "../store/read-together";
 import { findBlob } from "./lookups";
 import { chooseMirrors, metalinkAnswer } from "./mirror-answers";
 import { digestParam, repositoryParam } from "./params";
+import { countRedirect } from "./download-count";
 import { orderForAsk, recallAsks } from "./retry-target";
 
 /**
@@ -40,6 +41,7 @@ export const blobs = new Hono<AppEnv>().get("/:name{.+}/blobs/:digest", async (c
     return c.body(null, 200);
   }
   const ranked = orderForAsk(c, await chooseMirrors(c, content, inputs), recalled, blob.size);
+  countRedirect(c, ranked[0], blob.size);
   const redirect = blobRedirect(downloadLocations(ranked, digest), digest, c.var.settings.mirrorListCap);
   for (const [name, value] of redirect.headers) c.header(name, value, { append: true });
   return c.redirect(redirect.location, 307);

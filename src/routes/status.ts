@@ -1,18 +1,25 @@
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../env";
 import { RegistryError } from "../errors";
-import { parseAccept } from "../http/accept";
+import { prefersJson } from "../http/accept";
 import type { Mirror, MirrorTable } from "../mirrors/types";
 import { renderMirrorPage, renderStatusPage } from "../render/status-page";
 import { buildMirrorReport, buildStatusReport, type StatusReport } from "../render/status-report";
+import { publicSummary } from "../stats/download-stats";
 import { readTogether } from "../store/read-together";
 
 /** Browsers and scripts may reuse the page this long; the crawler changes it at most once a minute. */
 const CACHE_CONTROL = "public, max-age=30";
 
 async function currentReport(c: Context<AppEnv>): Promise<StatusReport> {
-  const [table, crawl, publication] = await readTogether([c.var.mirrors.table(), c.var.mirrors.crawlState(), c.var.registry.publication()]);
-  return buildStatusReport(table, crawl, publication, new Date());
+  const now = new Date();
+  const [table, crawl, publication, downloads] = await readTogether([
+    c.var.mirrors.table(),
+    c.var.mirrors.crawlState(),
+    c.var.registry.publication(),
+    c.var.stats.summary(now.getTime()),
+  ]);
+  return buildStatusReport(table, crawl, publication, now, downloads === null ? null : publicSummary(downloads, table));
 }
 
 /** The loaded table's mirrors by id, rebuilt when the table's version changes. */
@@ -21,13 +28,6 @@ let mirrorsById: { version: string; byId: Map<string, Mirror> } | null = null;
 function byId(table: MirrorTable): Map<string, Mirror> {
   if (mirrorsById?.version !== table.version) mirrorsById = { version: table.version, byId: new Map(table.mirrors.map((mirror) => [mirror.id, mirror])) };
   return mirrorsById.byId;
-}
-
-/** Whether `Accept` prefers `application/json` to HTML (a browser asking for HTML first does not). */
-function prefersJson(accept: string | undefined): boolean {
-  const ranges = parseAccept(accept ?? null);
-  const quality = (type: string, subtype: string) => Math.max(0, ...ranges.filter((range) => range.type === type && range.subtype === subtype).map((range) => range.q));
-  return quality("application", "json") > 0 && quality("application", "json") > quality("text", "html");
 }
 
 /**

@@ -2,7 +2,7 @@ import type { CrawlState, MirrorTable } from "../mirrors/types";
 import type { Descriptor } from "../oci/descriptor";
 import type { Digest } from "../oci/reference";
 import { keys } from "./keys";
-import type { BlobRecord, Manifest, Publication } from "./records";
+import type { BlobRecord, Manifest, MirrorOverride, Publication } from "./records";
 import type { VersionMetadata } from "./versioned-cache";
 
 /**
@@ -25,6 +25,11 @@ function versioned(version: string): Record<string, unknown> {
 /** `mirrors`: the operator's table, with its version as metadata so isolates re-parse it only when it changes. */
 export function mirrorsEntry(table: MirrorTable): KvEntry {
   return { key: keys.mirrors(), value: JSON.stringify(table), metadata: versioned(table.version) };
+}
+
+/** `mirrors:overrides`: the operator's switches of single mirrors, sorted by id. */
+export function mirrorOverridesEntry(overrides: readonly MirrorOverride[]): KvEntry {
+  return { key: keys.mirrorOverrides(), value: JSON.stringify([...overrides].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) };
 }
 
 /** `crawl:state` under `version`, a fresh one by default, so every isolate's cached copy is replaced. */

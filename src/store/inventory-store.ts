@@ -7,6 +7,11 @@ export function compareKeys(a: InventoryKey, b: InventoryKey): number {
   return a.generation - b.generation || (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0);
 }
 
+/** What an inventory reader needs of KV: JSON values by key (a KVNamespace, or the CLI's reader of a remote namespace). */
+export interface JsonKv {
+  get<T>(key: string, type: "json"): Promise<T | null>;
+}
+
 /**
  * One publication's inventory (`inventory:<g>:<page>`), read page by page
  * on demand and each page at most once: a reader per crawler run, so KV
@@ -20,7 +25,7 @@ export class InventoryReader {
    * reader then lists only entries of those sets. Null: the whole tree.
    */
   constructor(
-    private readonly kv: KVNamespace,
+    private readonly kv: JsonKv,
     readonly publication: Publication,
     private readonly sets: ReadonlySet<string> | null = null,
     private readonly pages = new Map<number, Promise<InventoryEntry[]>>(),

@@ -21,6 +21,8 @@ export const keys = {
   publication: () => "publication",
   generation: (generation: number) => `generation:${generation}`,
   mirrors: () => "mirrors",
+  /** The operator's switches of single mirrors (`frontdoor mirrors enable/disable`), applied to every table loaded; the worker never reads it. */
+  mirrorOverrides: () => "mirrors:overrides",
   crawlState: () => "crawl:state",
   crawlCursor: () => "crawl:cursor",
   /** One page (0, 1, ...) of publication `generation`'s blob inventory. */

@@ -88,3 +88,17 @@ export interface SignatureRecord {
   /** The publication generation in which these bytes first appeared. */
   generation: number;
 }
+
+/**
+ * One entry of `mirrors:overrides`: a mirror the operator switched on or off
+ * without editing the mirrors file. The CLI applies it to the table it writes
+ * to `mirrors`, now and at every later `frontdoor mirrors load`.
+ */
+export interface MirrorOverride {
+  id: string;
+  enabled: boolean;
+  /** RFC 3339 time of the switch. */
+  at: string;
+  /** Why, as the operator gave it. */
+  note?: string;
+}

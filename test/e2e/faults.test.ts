@@ -63,7 +63,7 @@ interface Scenario {
   affects: (blob: { digest: string; size: number }, firstSeen: number, newest: number) => boolean;
 }
 
-const context = useE2eStack({ resetBetweenTests: false });
+const context = useE2eStack({ resetBetweenTests: false, vars: { RETRY_MEMORY: "on" } });
 const containerd = useContainerd(context);
 const docker = useDockerd(context, containerd);
 const networks = new Map<ClientName, ClientNetwork>();

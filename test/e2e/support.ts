@@ -91,11 +91,19 @@ export interface E2eContext {
 }
 
 /** Starts a local stack on free ports in a temporary state directory. */
+/**
+ * Retry memory sends a client that asks for a blob again within minutes to
+ * the next mirror; the e2e files pull the same images over and over from one
+ * address, so they run without it, and the files about failover switch it on
+ * (`vars: { RETRY_MEMORY: "on" }`).
+ */
+const E2E_VARS = { RETRY_MEMORY: "off" };
+
 export async function startE2eStack(options: LocalStackOptions = {}): Promise<E2eContext> {
   const scratch = await mkdtemp(join(tmpdir(), "frontdoor-e2e-"));
   let stack: LocalStack;
   try {
-    stack = await startLocalStack({ stateDir: join(scratch, "state"), port: 0, crawlIntervalMs: 0, ...options });
+    stack = await startLocalStack({ stateDir: join(scratch, "state"), port: 0, crawlIntervalMs: 0, ...options, vars: { ...E2E_VARS, ...options.vars } });
   } catch (error) {
     await rm(scratch, { recursive: true, force: true });
     throw error;

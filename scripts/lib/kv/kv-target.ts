@@ -1,5 +1,6 @@
 import type { MirrorTable } from "../../../src/mirrors/types";
 import type { PublicationPlan } from "../../../src/publish/plan";
+import type { KvEntry } from "../../../src/store/encode";
 import type { Publication } from "../../../src/store/records";
 
 /** Where the CLI writes: the local KV that `wrangler dev` reads, or a deployed namespace. */
@@ -14,5 +15,9 @@ export interface KvTarget {
   applyPlan(plan: PublicationPlan): Promise<void>;
   /** Writes the `mirrors` key with its version as metadata. */
   putMirrors(table: MirrorTable): Promise<void>;
+  /** The value of one key as text, or null when the namespace has no such key. */
+  readText(key: string): Promise<string | null>;
+  /** Writes entries with their metadata (a dry run writes the bulk file instead). */
+  putEntries(entries: readonly KvEntry[]): Promise<void>;
   close(): Promise<void>;
 }

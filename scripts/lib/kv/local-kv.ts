@@ -2,7 +2,7 @@ import { join, resolve } from "node:path";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import type { MirrorTable } from "../../../src/mirrors/types";
 import type { PublicationPlan } from "../../../src/publish/plan";
-import { mirrorsEntry, putEntry } from "../../../src/store/encode";
+import { mirrorsEntry, putEntry, type KvEntry } from "../../../src/store/encode";
 import { applyPlan, listPublishedKeys } from "../../../src/store/publication-store";
 import { keys } from "../../../src/store/keys";
 import type { Publication } from "../../../src/store/records";
@@ -58,6 +58,15 @@ export class LocalKvTarget implements KvTarget {
 
   async putMirrors(table: MirrorTable): Promise<void> {
     await putEntry(await this.kv(), mirrorsEntry(table));
+  }
+
+  async readText(key: string): Promise<string | null> {
+    return (await this.kv()).get(key, "text");
+  }
+
+  async putEntries(entries: readonly KvEntry[]): Promise<void> {
+    const kv = await this.kv();
+    for (const entry of entries) await putEntry(kv, entry);
   }
 
   async close(): Promise<void> {

@@ -96,10 +96,15 @@ export class RemoteKvTarget implements KvTarget {
   }
 
   /** Lists before it gets: remotely, getting a missing key is an error (404), not an empty answer. */
+  async readText(key: string): Promise<string | null> {
+    if (!(await this.listKeys(key)).includes(key)) return null;
+    return runWrangler(this.wrangler, ["kv", "key", "get", key, "--text", ...this.commonArgs()]);
+  }
+
   async readPublication(): Promise<Publication | null> {
     const key = keys.publication();
-    if (!(await this.listKeys(key)).includes(key)) return null;
-    const stdout = await runWrangler(this.wrangler, ["kv", "key", "get", key, "--text", ...this.commonArgs()]);
+    const stdout = await this.readText(key);
+    if (stdout === null) return null;
     try {
       return JSON.parse(stdout) as Publication;
     } catch {
@@ -135,6 +140,10 @@ export class RemoteKvTarget implements KvTarget {
 
   putMirrors(table: MirrorTable): Promise<void> {
     return this.runBulk([mirrorsBulkFile(table)]);
+  }
+
+  putEntries(entries: readonly KvEntry[]): Promise<void> {
+    return this.runBulk([{ name: "entries.json", action: "put", entries: entries.map(toBulkEntry) }]);
   }
 
   async close(): Promise<void> {}

@@ -5,7 +5,7 @@ import { AVOID_PREFIX } from "../../../src/mirrors/choice";
 import { SET_NAME_PATTERN, WHOLE_TREE_SET } from "../../../src/oci/sets";
 import { isCountryCode } from "../../../src/mirrors/countries";
 import { parseCidr } from "../../../src/mirrors/ip";
-import type { Mirror, MirrorTable, Origin } from "../../../src/mirrors/types";
+import type { Mirror, MirrorAbout, MirrorTable, Origin } from "../../../src/mirrors/types";
 import { DIGEST_ALGORITHM_NAMES } from "../../../src/oci/reference";
 import { cidrProblem } from "./cidr";
 import { CliError } from "../cli/error";
@@ -31,7 +31,7 @@ export class MirrorConfigError extends CliError {
 const RESERVED_IDS = new Set(["origin"]);
 
 /** An absolute http(s) URL without credentials, query or fragment; trailing slashes are dropped. */
-const baseUrl = z.string().transform((text, context) => {
+export const baseUrl = z.string().transform((text, context) => {
   let url: URL;
   try {
     url = new URL(text);
@@ -67,8 +67,61 @@ const netblock = z.string().superRefine((block, context) => {
   if (problem !== null) context.addIssue({ code: "custom", message: `${JSON.stringify(block)} ${problem}` });
 });
 
+/** A web address shown to people: absolute http(s), no credentials. */
+function isWebAddress(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === "https:" || url.protocol === "http:") && url.username === "" && url.password === "";
+  } catch {
+    return false;
+  }
+}
+
+/** Text without control characters, as a page shows it on one line. */
+const PRINTABLE = /^[^\p{Cc}]+$/u;
+const EMAIL = /^[^\s@<>()",;]+@[^\s@<>()",;]+\.[^\s@<>()",;]+$/;
+
+/**
+ * Who runs a mirror and who sponsors it (mirrors.example.toml). Kept private
+ * unless `public_contact` / `public_sponsor` say otherwise.
+ */
+const aboutFields = {
+  contact: z
+    .string()
+    .max(254, "must be at most 254 characters")
+    .refine((text) => EMAIL.test(text) || isWebAddress(text), "must be an e-mail address or an http(s) URL")
+    .optional(),
+  sponsor: z.string().min(1).max(100, "must be at most 100 characters").regex(PRINTABLE, "must not hold control characters").optional(),
+  sponsor_url: z.string().max(2048).refine(isWebAddress, "must be an absolute http(s) URL without credentials").optional(),
+  public_contact: z.boolean().default(false),
+  public_sponsor: z.boolean().default(false),
+};
+
+type AboutInput = z.output<z.ZodObject<typeof aboutFields>>;
+
+function checkAbout(mirror: AboutInput, context: z.RefinementCtx): void {
+  if (mirror.public_contact && mirror.contact === undefined) context.addIssue({ code: "custom", message: "public_contact needs a contact", path: ["public_contact"] });
+  if (mirror.public_sponsor && mirror.sponsor === undefined) context.addIssue({ code: "custom", message: "public_sponsor needs a sponsor", path: ["public_sponsor"] });
+  if (mirror.sponsor_url !== undefined && mirror.sponsor === undefined) context.addIssue({ code: "custom", message: "sponsor_url needs a sponsor", path: ["sponsor_url"] });
+}
+
+/** The table's `about` of a mirror, absent when the file names no contact and no sponsor. */
+function aboutOf(mirror: AboutInput): { about?: MirrorAbout } {
+  if (mirror.contact === undefined && mirror.sponsor === undefined) return {};
+  return {
+    about: {
+      ...(mirror.contact === undefined ? {} : { contact: mirror.contact }),
+      ...(mirror.sponsor === undefined ? {} : { sponsor: mirror.sponsor }),
+      ...(mirror.sponsor_url === undefined ? {} : { sponsorUrl: mirror.sponsor_url }),
+      publicContact: mirror.public_contact,
+      publicSponsor: mirror.public_sponsor,
+    },
+  };
+}
+
 const mirrorSchema = z
   .strictObject({
+    ...aboutFields,
     id: z
       .string()
       .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "must be 1 to 63 lower-case letters, digits, '.', '_' or '-'")
@@ -98,6 +151,7 @@ const mirrorSchema = z
     message: "latitude and longitude go together",
     path: ["latitude"],
   })
+  .superRefine(checkAbout)
   .superRefine((mirror, context) => {
     if (!mirror.private) return;
     mirror.netblocks.forEach((block, i) => {
@@ -174,7 +228,8 @@ export function describePath(path: PropertyKey[]): string {
   return path.map((part, i) => (typeof part === "number" ? `[${part}]` : `${i === 0 ? "" : "."}${String(part)}`)).join("");
 }
 
-async function contentVersion(value: unknown): Promise<string> {
+/** The version of a table: a hash of its origin and mirrors, so the same content always has the same version. */
+export async function contentVersion(value: Pick<MirrorTable, "origin" | "mirrors">): Promise<string> {
   const hash = await crypto.subtle.digest(DIGEST_ALGORITHM_NAMES.sha256.webCrypto, new TextEncoder().encode(JSON.stringify(value)));
   return Array.from(new Uint8Array(hash).subarray(0, 8), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
@@ -226,6 +281,7 @@ export async function parseMirrorConfig(text: string, file = "mirrors.toml"): Pr
     ...(mirror.sets === undefined || (mirror.sets.length === 1 && mirror.sets[0] === WHOLE_TREE_SET) ? {} : { sets: [...new Set(mirror.sets)].sort() }),
     ...(mirror.scope === undefined ? {} : { scope: mirror.scope }),
     ...(mirror.other_countries.length === 0 ? {} : { otherCountries: [...new Set(mirror.other_countries)].sort() }),
+    ...aboutOf(mirror),
   }));
   return { version: await contentVersion({ origin, mirrors }), origin, mirrors };
 }

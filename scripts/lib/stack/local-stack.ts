@@ -266,7 +266,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       persistDir: resourcePersistencePath(persistDir),
       port: options.port ?? 8787,
       client: options.client ?? DEFAULT_CLIENT_PLACE,
-      vars: { ...LOCAL_CRAWL_VARS, ...options.vars },
+      // No Analytics Engine locally: the worker counts downloads in its isolate (docs/operations.md).
+      vars: { ...LOCAL_CRAWL_VARS, DOWNLOAD_STATS: "memory", ...options.vars },
       crawlIntervalMs: options.crawlIntervalMs ?? 5_000,
       onLog: (line) => {
         workerLog.push(line);

@@ -92,7 +92,7 @@ describe("frontdoor CLI: usage", () => {
   it("Should say in each command's help what its own --dry-run does", async () => {
     const mirrors = (await runCli(["mirrors", "load", "--help"])).stdout;
     const publish = (await runCli(["publish", "--help"])).stdout;
-    expect([mirrors.includes("the namespace is not read"), mirrors.includes("publish"), publish.includes("publish still reads the namespace")]).toEqual([true, false, true]);
+    expect([mirrors.includes("the namespace is only read\n                            for its switches"), mirrors.includes("publish"), publish.includes("publish still reads the namespace")]).toEqual([true, false, true]);
   });
 
   it("Should exit 2 and say what is missing when publish gets no target", async () => {

@@ -38,6 +38,35 @@ async function configError(text: string): Promise<MirrorConfigError> {
   return error as MirrorConfigError;
 }
 
+describe("contact and sponsor fields", () => {
+  it("Should carry contact, sponsor and their flags into the mirror's about", async () => {
+    // The second mirror's table is the file's last, so lines appended to MINIMAL belong to it.
+    const text = `${MINIMAL}contact = "mirror-admin@two.example.net"\nsponsor = "Two University"\nsponsor_url = "https://two.example.edu/"\npublic_sponsor = true\n`;
+    const table = await parseMirrorConfig(text);
+    expect(table.mirrors[1]!.about).toEqual({
+      contact: "mirror-admin@two.example.net",
+      sponsor: "Two University",
+      sponsorUrl: "https://two.example.edu/",
+      publicContact: false,
+      publicSponsor: true,
+    });
+    expect(table.mirrors[0]!.about).toBeUndefined();
+  });
+
+  it.each([
+    ['contact = "not an address"', "must be an e-mail address or an http(s) URL"],
+    ['contact = "ftp://two.example.net/"', "must be an e-mail address or an http(s) URL"],
+    ['sponsor_url = "javascript:alert(1)"', "must be an absolute http(s) URL"],
+    ['sponsor = "two\\nlines"', "must not hold control characters"],
+    ["public_contact = true", "public_contact needs a contact"],
+    ["public_sponsor = true", "public_sponsor needs a sponsor"],
+  ])("Should refuse %s with its line", async (line, message) => {
+    const error = await configError(withSecondMirrorLine(line));
+    expect(error.message).toContain(message);
+    expect(error.message).toMatch(/^m\.toml:1[1-9]: /);
+  });
+});
+
 describe("parseMirrorConfig", () => {
   it("Should load every mirror of mirrors.example.toml", async () => {
     const table = await parseMirrorConfig(await readFile(EXAMPLE, "utf8"));
@@ -58,6 +87,13 @@ describe("parseMirrorConfig", () => {
       bandwidth: 10,
       private: false,
       enabled: true,
+      about: {
+        contact: "mirror-admin@example.net",
+        sponsor: "Example University Computing Centre",
+        sponsorUrl: "https://www.example.edu/",
+        publicContact: false,
+        publicSponsor: true,
+      },
     });
   });
 

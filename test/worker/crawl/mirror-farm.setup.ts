@@ -113,7 +113,7 @@ export default async function startMirrorFarm(project: TestProject): Promise<() 
       mirrors.set(control[1] as string, JSON.parse(await readBody(request)) as FakeMirrorBehaviour);
       return answer(response, 204, "");
     }
-    if (control !== null && request.method === "GET") return answer(response, 200, JSON.stringify(requests.get(control[1] as string) ?? []));
+    if (control !== null && request.method === "GET") return answer(response, 200, JSON.stringify(requests.get(control[1] as string) ?? []), { "Content-Type": "application/json" });
     const served = /^\/m\/([\w-]+)(\/.*)$/.exec(path);
     const mirror = served === null ? undefined : mirrors.get(served[1] as string);
     if (served === null || mirror === undefined) return answer(response, 404, "no such mirror");

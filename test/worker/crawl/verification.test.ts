@@ -92,7 +92,7 @@ describe("what a blob check catches on a verified mirror", () => {
     await runCrawler({ CRAWL_BLOB_CHECKS: "8", CRAWL_TIMEOUT_MS: "300" });
     const blobGets = (await requestsTo(baseUrl)).slice(before).filter((entry) => entry.path.includes("/blobs/"));
     expect(blobGets).toHaveLength(1);
-    expect((await healthOf("m"))!.lastFailureReason).toBe("timeout");
+    expect(await healthOf("m")).toMatchObject({ lastFailureReason: "timeout", down: true });
   });
 
   it("Should fail a blob whose body stops half-way and is held open, within the body's deadline", async () => {

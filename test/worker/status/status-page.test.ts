@@ -76,6 +76,29 @@ describe("GET /status.json", () => {
     await seedWorld([{ ...mirror("berlin"), contact: "admin@berlin.mirrors.test" } as Mirror]);
     expect(JSON.stringify(await statusJson())).not.toContain("admin@");
   });
+
+  it("Should show a mirror's contact and sponsor only where the config marks them public", async () => {
+    const about = { contact: "admin@berlin.mirrors.test", sponsor: "Berlin University", sponsorUrl: "https://uni.berlin.test/" };
+    await seedWorld([
+      mirror("berlin", { about: { ...about, publicContact: false, publicSponsor: true } }),
+      mirror("paris", { about: { ...about, contact: "ops@paris.mirrors.test", publicContact: true, publicSponsor: false } }),
+      mirror("lyon", { about: { ...about, contact: "hidden@lyon.mirrors.test", sponsor: "Hidden Sponsor", publicContact: false, publicSponsor: false } }),
+    ]);
+    const report = await statusJson();
+    const rows = Object.fromEntries(report.mirrors.map((row) => [row.id, { contact: row.contact, sponsor: row.sponsor }]));
+    expect(rows).toEqual({
+      berlin: { contact: null, sponsor: { name: "Berlin University", url: "https://uni.berlin.test/" } },
+      paris: { contact: "ops@paris.mirrors.test", sponsor: null },
+      lyon: { contact: null, sponsor: null },
+    });
+    const page = await (await statusHtml()).text();
+    expect(page).toContain("Sponsored by <a href=\"https://uni.berlin.test/\"");
+    expect(page).toContain("mailto:ops@paris.mirrors.test");
+    for (const hidden of ["admin@berlin", "hidden@lyon", "Hidden Sponsor"]) {
+      expect(JSON.stringify(report)).not.toContain(hidden);
+      expect(page).not.toContain(hidden);
+    }
+  });
 });
 
 describe("GET /", () => {
