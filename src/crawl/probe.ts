@@ -66,6 +66,9 @@ function hex(bytes: ArrayBuffer): string {
  * derived from the rate floor; a hanging answer is a `timeout`, a body
  * trickling below the floor is `slow`.
  */
+/** How often the rate of a body being read is compared with the floor. */
+const RATE_WATCH_MS = 250;
+
 async function getChecked<T>(
   url: string,
   limits: FetchLimits,
@@ -96,8 +99,23 @@ async function getChecked<T>(
       await response.body?.cancel();
       throw new ProbeFailure("content-encoding", `Content-Encoding: ${encoding} for ${url}, asked with Accept-Encoding: identity`, url);
     }
+    // The rate floor is watched while the body arrives, so a trickle fails a second or two in,
+    // not only once the whole deadline for the blob's size has passed.
+    let received = 0;
+    const counted = response.body?.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, stream) {
+          received += chunk.byteLength;
+          stream.enqueue(chunk);
+        },
+      }),
+    );
+    const watch = setInterval(() => {
+      const elapsed = limits.now() - bodyStarted;
+      if (elapsed > RATE_GRACE_MS && (received * 1000) / elapsed < limits.minBytesPerSecond) controller.abort();
+    }, RATE_WATCH_MS);
     try {
-      const result = await read(response);
+      const result = await read(counted === undefined ? response : new Response(counted, response));
       const elapsed = limits.now() - bodyStarted;
       if (elapsed > RATE_GRACE_MS && (expectedBytes * 1000) / elapsed < limits.minBytesPerSecond) {
         throw new ProbeFailure("slow", `${expectedBytes} bytes took ${elapsed} ms from ${url}, below ${limits.minBytesPerSecond} bytes/s`, url);
@@ -109,6 +127,8 @@ async function getChecked<T>(
         throw new ProbeFailure("slow", `${expectedBytes} bytes not read within ${allowedMs} ms from ${url}, below ${limits.minBytesPerSecond} bytes/s`, url);
       }
       throw new ProbeFailure("network", `${url}: body cut off: ${error instanceof Error ? error.message : String(error)}`, url);
+    } finally {
+      clearInterval(watch);
     }
   } finally {
     clearTimeout(timer);
