@@ -1,0 +1,37 @@
+import type { MirrorTable } from "../../../src/mirrors/types";
+import type { PublicationPlan } from "../../../src/publish/plan";
+import { mirrorsEntry, putEntry } from "../../../src/store/encode";
+import { keys } from "../../../src/store/keys";
+import { applyPlan, listPublishedKeys } from "../../../src/store/publication-store";
+import type { Publication } from "../../../src/store/records";
+import type { KvTarget } from "../kv/kv-target";
+import { HttpKv } from "./http-kv";
+
+/** The publisher's KV target over one namespace of the bench's backing services, counting its operations. */
+export class BenchKvTarget implements KvTarget {
+  readonly description: string;
+  readonly kv: HttpKv;
+
+  constructor(url: string) {
+    this.description = `bench KV at ${url}`;
+    this.kv = new HttpKv(url);
+  }
+
+  readPublication(): Promise<Publication | null> {
+    return this.kv.asNamespace().get<Publication>(keys.publication(), "json");
+  }
+
+  listPublishedKeys(): Promise<string[]> {
+    return listPublishedKeys(this.kv.asNamespace());
+  }
+
+  applyPlan(plan: PublicationPlan): Promise<void> {
+    return applyPlan(this.kv.asNamespace(), plan);
+  }
+
+  putMirrors(table: MirrorTable): Promise<void> {
+    return putEntry(this.kv.asNamespace(), mirrorsEntry(table));
+  }
+
+  async close(): Promise<void> {}
+}
