@@ -14,6 +14,8 @@ export interface Env {
   DEV_CLIENT_LOCATION?: string;
   /** "on" (the default), "isolate" or "off": where blob GETs remember what each client was given, to walk its ranked list on retries. */
   RETRY_MEMORY?: string;
+  /** Milliseconds the isolate answers from its own copies of the mirror table, crawl state, tags and publication (default 5000; 0: never). */
+  ISOLATE_CACHE_MS?: string;
   /** Crawler settings, all positive integers; docs/crawler.md gives their defaults. */
   CRAWL_BATCH_SIZE?: string;
   CRAWL_SUBREQUEST_LIMIT?: string;
