@@ -5,6 +5,7 @@ import { writeDemoTree } from "./demo-tree";
 import { LocalKvTarget, resourcePersistencePath } from "../kv/local-kv";
 import { DEFAULT_CLIENT_PLACE, startLocalWorker, type ClientPlace, type LocalWorker, type WorkerLogLine } from "./local-worker";
 import { startMirrorServer, type AccessLogEntry, type MirrorServer } from "./mirror-server";
+import { RingBuffer } from "./ring-buffer";
 import { parseMirrorConfig } from "../publish/mirrors-config";
 import { publishTree } from "../publish/publish-tree";
 import { bundleWorker, type WorkerBundle } from "./worker-bundle";
@@ -21,6 +22,9 @@ export const LOCAL_CRAWL_VARS: Readonly<Record<string, string>> = Object.freeze(
   CRAWL_BLOB_CHECKS: "400",
   CRAWL_HASH_BYTES: String(1024 * 1024 * 1024),
 });
+
+/** Newest worker log lines the local stack keeps (about 300 bytes each: a few MB); older ones are dropped. */
+export const WORKER_LOG_LINES = 10_000;
 
 export interface MirrorSpec {
   id: string;
@@ -88,7 +92,7 @@ export interface LocalStack {
   servers(): StackServer[];
   /** Each server's access log, by id. */
   accessLogs(): Record<string, AccessLogEntry[]>;
-  /** The lines the worker logged (one JSON request line per request, crawl reports). */
+  /** The newest `WORKER_LOG_LINES` lines the worker logged (one JSON request line per request, crawl reports), oldest first. */
   workerLog(): WorkerLogLine[];
   /** Empties the access logs and the worker log. */
   clearLogs(): void;
@@ -152,7 +156,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const tree = join(stateDir, "tree");
   const persistDir = join(stateDir, "kv");
   const tomlFile = join(stateDir, "mirrors.toml");
-  const workerLog: WorkerLogLine[] = [];
+  const workerLog = new RingBuffer<WorkerLogLine>(WORKER_LOG_LINES);
   const servers: StackServer[] = [];
   let worker: LocalWorker | null = null;
   const stopBundling = new AbortController();
@@ -203,7 +207,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       persistDir: resourcePersistencePath(persistDir),
       port: options.port ?? 8787,
       client: options.client ?? DEFAULT_CLIENT_PLACE,
-      vars: { ...LOCAL_CRAWL_VARS, ...options.vars },
+      // The local stack shows every crawl run and publication at once: no isolate cache in front of KV.
+      vars: { ...LOCAL_CRAWL_VARS, ISOLATE_CACHE_MS: "0", ...options.vars },
       crawlIntervalMs: options.crawlIntervalMs ?? 5_000,
       onLog: (line) => {
         workerLog.push(line);
@@ -234,10 +239,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     mirrors,
     servers: () => servers.slice(),
     accessLogs: () => Object.fromEntries(servers.map(({ id, server }) => [id, server.log()])),
-    workerLog: () => workerLog.slice(),
+    workerLog: () => workerLog.toArray(),
     clearLogs: () => {
       for (const { server } of servers) server.clearLog();
-      workerLog.splice(0);
+      workerLog.clear();
     },
     crawls: running.hasScheduled,
     crawl: () => running.crawl(),

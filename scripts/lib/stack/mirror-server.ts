@@ -4,6 +4,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { isAbsolute, join, relative } from "node:path";
 import { parseRange, type ByteRange } from "./http-range";
+import { RingBuffer } from "./ring-buffer";
+
+/** Newest requests each mirror server keeps in its access log (about 150 bytes each). */
+export const ACCESS_LOG_ENTRIES = 20_000;
 
 /** One request as the mirror answered it. */
 export interface AccessLogEntry {
@@ -32,7 +36,7 @@ export interface MirrorServer {
   readonly port: number;
   /** `http://127.0.0.1:<port>`, no trailing slash. */
   readonly url: string;
-  /** Every request answered since start or the last `clearLog()`, oldest first. */
+  /** The newest `ACCESS_LOG_ENTRIES` requests answered since start or the last `clearLog()`, oldest first. */
   log(): AccessLogEntry[];
   clearLog(): void;
   /** Appends the log as JSON lines to `file`. */
@@ -87,7 +91,7 @@ function listen(server: Server, host: string, port: number): Promise<number> {
  */
 export async function startMirrorServer({ root, port = 0, host = "127.0.0.1" }: MirrorServerOptions): Promise<MirrorServer> {
   const realRoot = await realpath(root);
-  const entries: AccessLogEntry[] = [];
+  const entries = new RingBuffer<AccessLogEntry>(ACCESS_LOG_ENTRIES);
   const tampered = new Map<string, Uint8Array>();
   const hidden = new Set<string>();
 
@@ -176,10 +180,10 @@ export async function startMirrorServer({ root, port = 0, host = "127.0.0.1" }: 
     get running() {
       return server !== null;
     },
-    log: () => entries.slice(),
-    clearLog: () => void entries.splice(0),
+    log: () => entries.toArray(),
+    clearLog: () => entries.clear(),
     appendLogTo: async (file) => {
-      await appendFile(file, entries.map((entry) => JSON.stringify(entry) + "\n").join(""));
+      await appendFile(file, entries.toArray().map((entry) => JSON.stringify(entry) + "\n").join(""));
     },
     tamper: (path, bytes) => void tampered.set(path, bytes),
     hide: (path) => void hidden.add(path),
