@@ -29,8 +29,15 @@ const MANIFEST_ACCEPT = [
   "application/vnd.docker.distribution.manifest.v2+json",
 ].join(", ");
 
-/** One client for every front door request: retry memory remembers it, so every blob GET after the first is a come-back. */
-const CLIENT_HEADERS = { "CF-Connecting-IP": "203.0.113.7", "User-Agent": "bench/1" };
+/** The header workerd reads `request.cf` from on the bench's sockets. */
+const CF_BLOB_HEADER = "CF-Blob";
+/** Frankfurt, as the edge would describe a client there (the fields selection reads). */
+const FRANKFURT = JSON.stringify({ country: "DE", continent: "EU", asn: 64500, latitude: "50.11090", longitude: "8.68210", colo: "FRA" });
+/**
+ * One client for every front door request, in Frankfurt: retry memory
+ * remembers it, so every blob GET after the first is a come-back.
+ */
+const CLIENT_HEADERS = { "CF-Connecting-IP": "203.0.113.7", "User-Agent": "bench/1", [CF_BLOB_HEADER]: FRANKFURT };
 
 interface Target {
   name: string;
@@ -219,7 +226,7 @@ export async function runtimeBench({ quick, resultsFile }: RuntimeBenchOptions):
     const front = await startWorkerd(work, "frontdoor", {
       workers: frontWorkers,
       external: [{ name: "cache", port: ports.get("cache")! }, ...namespaces.map((name) => ({ name: `kv-${name}`, port: ports.get(name)! }))],
-      sockets: setups.map(([name]) => ({ name, port: frontPorts.get(name)!, service: name })),
+      sockets: setups.map(([name]) => ({ name, port: frontPorts.get(name)!, service: name, cfBlobHeader: CF_BLOB_HEADER })),
     });
     processes.push(front);
     const barePort = await freePort();
@@ -260,6 +267,7 @@ export async function runtimeBench({ quick, resultsFile }: RuntimeBenchOptions):
         ? []
         : scenario("synthetic", `synthetic: ${synthetic.repositories} repositories, ${synthetic.tags} tags, 1,000 mirrors`, synthetic.sample.repository, synthetic.sample.tag, synthetic.sample.manifest, synthetic.sample.layer)),
       { name: "GET blob (307), 1,000 mirrors", group: "mirrors and retry memory (demo)", url: url("demo1000", `/v2/${demoRepository}/blobs/${demoLayer}`), expect: 307, pid: frontPid },
+      { name: "GET blob (307), 1,000 mirrors, client without location", group: "mirrors and retry memory (demo)", url: url("demo1000", `/v2/${demoRepository}/blobs/${demoLayer}`), headers: { [CF_BLOB_HEADER]: "{}" }, expect: 307, pid: frontPid },
       { name: "GET blob (307), RETRY_MEMORY=isolate", group: "mirrors and retry memory (demo)", url: url("demo-retry-isolate", `/v2/${demoRepository}/blobs/${demoLayer}`), expect: 307, pid: frontPid },
       { name: "GET blob (307), RETRY_MEMORY=off", group: "mirrors and retry memory (demo)", url: url("demo-retry-off", `/v2/${demoRepository}/blobs/${demoLayer}`), expect: 307, pid: frontPid },
       { name: "hostile 32 KB path (414)", group: "mirrors and retry memory (demo)", url: url("demo", `/v2/${"/".repeat(16_000)}blobs/sha256:${"5e".repeat(32)}`), expect: 414, pid: frontPid },
@@ -272,7 +280,9 @@ export async function runtimeBench({ quick, resultsFile }: RuntimeBenchOptions):
       );
     }
     for (const target of targets) if (target.pid === frontPid) target.headers = { ...CLIENT_HEADERS, ...(target.headers ?? {}) };
-    const bareTarget: Target = { name: "bare Hono 307", group: "baseline", url: `http://127.0.0.1:${barePort}/v2/x/blobs/y`, expect: 307, pid: () => baseline.pid };
+    // The same client headers on the baseline, so both parse the same request.
+    const bareHeaders = { ...CLIENT_HEADERS };
+    const bareTarget: Target = { name: "bare Hono 307", group: "baseline", url: `http://127.0.0.1:${barePort}/v2/x/blobs/y`, headers: bareHeaders, expect: 307, pid: () => baseline.pid };
 
     // Warm-up: every isolate built, every cache filled, before anything is measured.
     for (const target of [bareTarget, ...targets]) await runHey({ url: target.url, method: target.method ?? "GET", headers: target.headers ?? {}, seconds: 0.3, concurrency: 4 });

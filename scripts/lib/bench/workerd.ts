@@ -63,6 +63,8 @@ export interface WorkerdSocket {
   service: string;
   /** Headers workerd adds to every request arriving on this socket. */
   injectRequestHeaders?: ReadonlyArray<[string, string]>;
+  /** A request header whose JSON workerd hands the worker as `request.cf`, as the edge would fill it. */
+  cfBlobHeader?: string;
 }
 
 export interface WorkerdConfig {
@@ -92,7 +94,8 @@ export function renderWorkerdConfig(config: WorkerdConfig, dir: string): string 
   const external = (e: { name: string; port: number }) => `(name = ${capnpString(e.name)}, external = (address = "127.0.0.1:${e.port}", http = ()))`;
   const socket = (s: WorkerdSocket) => {
     const inject = (s.injectRequestHeaders ?? []).map(([name, value]) => `(name = ${capnpString(name)}, value = ${capnpString(value)})`).join(", ");
-    return `(name = ${capnpString(s.name)}, address = "127.0.0.1:${s.port}", http = (injectRequestHeaders = [${inject}]), service = ${capnpString(s.service)})`;
+    const cf = s.cfBlobHeader === undefined ? "" : `cfBlobHeader = ${capnpString(s.cfBlobHeader)}, `;
+    return `(name = ${capnpString(s.name)}, address = "127.0.0.1:${s.port}", http = (${cf}injectRequestHeaders = [${inject}]), service = ${capnpString(s.service)})`;
   };
   return [
     `using Workerd = import "/workerd/workerd.capnp";`,
