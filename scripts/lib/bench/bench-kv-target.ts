@@ -2,7 +2,7 @@ import type { MirrorTable } from "../../../src/mirrors/types";
 import type { PublicationPlan } from "../../../src/publish/plan";
 import { mirrorsEntry, putEntry } from "../../../src/store/encode";
 import { keys } from "../../../src/store/keys";
-import { applyPlan, listPublishedKeys } from "../../../src/store/publication-store";
+import { applyPlan, listPublished, listPublishedKeys } from "../../../src/store/publication-store";
 import type { Publication } from "../../../src/store/records";
 import type { KvTarget } from "../kv/kv-target";
 import { HttpKv } from "./http-kv";
@@ -23,6 +23,10 @@ export class BenchKvTarget implements KvTarget {
 
   listPublishedKeys(): Promise<string[]> {
     return listPublishedKeys(this.kv.asNamespace());
+  }
+
+  listPublished(): Promise<Map<string, string | null>> {
+    return listPublished(this.kv.asNamespace());
   }
 
   applyPlan(plan: PublicationPlan): Promise<void> {

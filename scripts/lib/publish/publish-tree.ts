@@ -1,6 +1,7 @@
 import { readTreeGeneration } from "../../../src/publish/marker";
 import { planPublication, type PublicationPlan } from "../../../src/publish/plan";
 import { LAYOUT_FILES } from "../../../src/oci/layout";
+import { publishedHashes } from "../../../src/store/publication-store";
 import { FsLayout } from "./fs-layout";
 import type { KvTarget } from "../kv/kv-target";
 
@@ -21,9 +22,17 @@ export function nextGeneration(treeGeneration: number, kvGeneration: number | nu
   return Math.max(treeGeneration, kvGeneration ?? 0) + 1;
 }
 
+async function writeIfChanged(tree: FsLayout, path: string, bytes: Uint8Array): Promise<void> {
+  const existing = await tree.readFile(path);
+  if (existing !== null && Buffer.from(existing).equals(bytes)) return;
+  await tree.writeFileAtomic(path, bytes);
+}
+
 /**
- * Publishes a tree: verifies it, writes KV (content, pointers, `publication`
- * last), deletes the keys of what the tree no longer holds, then writes `frontdoor/first-seen.json` and finally the
+ * Publishes a tree: verifies it, writes to KV only what differs from what the
+ * namespace holds (content, pointers, `publication` last), deletes the keys of
+ * what the tree no longer holds; a tree that describes exactly the current
+ * publication writes nothing and keeps its generation; then writes `frontdoor/first-seen.json` and finally the
  * `frontdoor/generation` marker into the tree, so mirrors only see the new
  * marker once KV describes it.
  */
@@ -32,12 +41,19 @@ export async function publishTree(treeDir: string, target: KvTarget, options: Pu
   const treeGeneration = await readTreeGeneration(tree);
   const publication = await target.readPublication();
   const generation = nextGeneration(treeGeneration, publication?.generation ?? null);
-  const currentKeys = await target.listPublishedKeys();
-  const plan = await planPublication(tree, { generation, published: rfc3339(options.now ?? new Date()), currentKeys });
+  const listed = await target.listPublished();
+  const plan = await planPublication(tree, {
+    generation,
+    published: rfc3339(options.now ?? new Date()),
+    currentKeys: listed.keys(),
+    currentHashes: publishedHashes(listed),
+    current: publication,
+  });
   await target.applyPlan(plan);
   if (options.writeTree ?? true) {
-    await tree.writeFileAtomic(LAYOUT_FILES.firstSeen, `${JSON.stringify(plan.firstSeen, null, 1)}\n`);
-    await tree.writeFileAtomic(LAYOUT_FILES.generation, plan.marker);
+    // Rewritten only when they change, so an unchanged tree gives mirrors nothing new to sync.
+    await writeIfChanged(tree, LAYOUT_FILES.firstSeen, new TextEncoder().encode(`${JSON.stringify(plan.firstSeen, null, 1)}\n`));
+    await writeIfChanged(tree, LAYOUT_FILES.generation, plan.marker);
   }
   return plan;
 }

@@ -181,7 +181,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const kv = new LocalKvTarget(persistDir, kvNamespaceId);
     try {
       const plan = await publishTree(tree, kv);
-      progress(`Published generation ${plan.generation} of ${tree} to ${kv.description}`);
+      progress(plan.unchanged ? `Generation ${plan.generation} of ${tree} is already in ${kv.description}` : `Published generation ${plan.generation} of ${tree} to ${kv.description}`);
 
       const originServer = await startMirrorServer({ root: tree });
       servers.push({ id: "origin", dir: tree, server: originServer });
