@@ -35,9 +35,10 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
-              bindings: { FRONTDOOR_ENV: "development", RETRY_MEMORY: "off", DOWNLOAD_STATS: "memory" },
-              // Worker tests reach only loopback; the module's worker keeps one retry memory per file, so it is off
-              // there and on in the failover tests' own apps (test/worker/routes/blob-retries.test.ts); every test starts from an empty KV (setupFiles).
+              bindings: { FRONTDOOR_ENV: "development", RETRY_MEMORY: "off", ISOLATE_CACHE_MS: "0", DOWNLOAD_STATS: "memory" },
+              // Worker tests reach only loopback; the module's worker keeps one retry memory and one isolate cache per
+              // file, so both are off there (tests rewrite KV and read it back at once) and on in the tests' own apps
+              // (test/worker/routes/blob-retries.test.ts, test/worker/store/isolate-cache.test.ts); every test starts from an empty KV (setupFiles).
               outboundService: { node: loopbackOnly },
             },
           }),

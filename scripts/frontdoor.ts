@@ -329,7 +329,9 @@ async function publish(args: string[]): Promise<void> {
       `${summary.repositories} repositories, ${summary.tags} tags, ${summary.manifests} manifests, ` +
       `${summary.blobs} blobs (${formatBytes(summary.bytes)}); ` +
       `${plan.content.length + plan.pointers.length} KV writes, ${plan.deletions.pointers.length + plan.deletions.content.length} deletions`;
-    if (dryRun === undefined) console.log(`Published generation ${plan.generation} of ${tree} to ${target.description}: ${counts}.`);
+    if (dryRun === undefined && plan.unchanged) console.log(`Unchanged: ${tree} is generation ${plan.generation} as ${target.description} publishes it; nothing written (${counts}).`);
+    else if (dryRun === undefined) console.log(`Published generation ${plan.generation} of ${tree} to ${target.description}: ${counts}.`);
+    else if (plan.unchanged) console.log(`Dry run: ${tree} is unchanged from generation ${plan.generation} of remote KV namespace ${values["namespace-id"]}; nothing would be written.`);
     else {
       console.log(
         `Dry run: would publish generation ${plan.generation} of ${tree} to remote KV namespace ${values["namespace-id"]}; the tree marker is not written. ` +

@@ -15,6 +15,13 @@ export interface Settings {
   retryMemory: RetryMemoryMode;
   /** The front door's own host names (`FRONTDOOR_HOSTS`): `<choice>.<host>` pins or avoids mirrors; empty: no choices are read. */
   frontDoorHosts: string[];
+  /**
+   * How long the isolate answers from its own copies of the mirror table, the
+   * crawl state, tags and the publication before asking KV again
+   * (`ISOLATE_CACHE_MS`, default 5000; 0 asks KV on every request).
+   * Records addressed by digest are held for a minute, or this long if longer.
+   */
+  isolateCacheMs: number;
 }
 
 export type RetryMemoryMode = "on" | "isolate" | "off";
@@ -22,6 +29,9 @@ const RETRY_MEMORY_MODES: ReadonlySet<string> = new Set<RetryMemoryMode>(["on", 
 
 /** Defaults of the worker's variables, used when wrangler.toml leaves one unset (README.md and docs/crawler.md describe them). */
 export const DEFAULT_MIRROR_LIST_CAP = 10;
+export const DEFAULT_ISOLATE_CACHE_MS = 5000;
+/** A longer hold would let an isolate serve a moved tag, or a changed mirror table, for minutes. */
+export const MAX_ISOLATE_CACHE_MS = 60_000;
 
 export const CRAWL_DEFAULTS: CrawlSettings = Object.freeze({
   batchSize: 12,
@@ -41,6 +51,14 @@ export function parsePositiveInteger(name: string, value: string | undefined, fa
   if (value === undefined || value === "") return fallback;
   const number = Number(value);
   if (!Number.isInteger(number) || number < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
+  return number;
+}
+
+/** Reads an optional integer variable from 0 to `maximum`; anything else fails loudly. */
+export function parseBoundedInteger(name: string, value: string | undefined, fallback: number, maximum: number): number {
+  if (value === undefined || value === "") return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0 || number > maximum) throw new Error(`${name} must be an integer from 0 to ${maximum}, got ${JSON.stringify(value)}`);
   return number;
 }
 
@@ -65,5 +83,6 @@ export function settingsFrom(env: Env): Settings {
     devClient: env.FRONTDOOR_ENV === "development" ? parseDevClient(env.DEV_CLIENT_LOCATION) : null,
     retryMemory: parseRetryMemory(env.RETRY_MEMORY),
     frontDoorHosts: parseFrontDoorHosts(env.FRONTDOOR_HOSTS),
+    isolateCacheMs: parseBoundedInteger("ISOLATE_CACHE_MS", env.ISOLATE_CACHE_MS, DEFAULT_ISOLATE_CACHE_MS, MAX_ISOLATE_CACHE_MS),
   };
 }

@@ -20,6 +20,8 @@ export interface FrontdoorVars {
   RETRY_MEMORY?: string;
   /** Comma-separated host names of the front door; a host name below one of them carries a client's pin or avoid choice (docs/selection.md). */
   FRONTDOOR_HOSTS?: string;
+  /** Milliseconds the isolate answers from its own copies of the mirror table, crawl state, tags and publication (default 5000; 0: never). */
+  ISOLATE_CACHE_MS?: string;
   /** Crawler settings, all positive integers; docs/crawler.md gives their defaults. */
   CRAWL_BATCH_SIZE?: string;
   CRAWL_SUBREQUEST_LIMIT?: string;

@@ -2,7 +2,8 @@ import { settingsFrom, type Settings } from "./config";
 import { crawlSettingsFrom, type CrawlSettings } from "./crawl/settings";
 import type { Env } from "./env";
 import { MirrorStore } from "./store/mirror-store";
-import { RegistryStore } from "./store/registry-store";
+import { RecordCache } from "./store/record-cache";
+import { recordFreshness, RegistryStore } from "./store/registry-store";
 import { SignatureStore } from "./store/signature-store";
 import { VersionedCache } from "./store/versioned-cache";
 import { createFailover, type Failover } from "./mirrors/failover";
@@ -25,8 +26,10 @@ export interface Services {
  * The composition root, shared by the fetch middleware and the scheduled
  * handler: it parses the variables and builds the stores once per
  * environment object (workerd hands every invocation of an isolate the same
- * one), over one isolate cache of versioned values. src/index.ts makes one
- * per isolate; tests make their own, with their own cache.
+ * one), over the isolate's caches: versioned values (the mirror table and
+ * crawl state, two entries) and published records (bounded by
+ * `RECORD_CACHE_LIMITS`). src/index.ts makes one per isolate; tests make
+ * their own, with their own caches.
  */
 export class CompositionRoot {
   private readonly services = new WeakMap<Env, Services>();
@@ -35,6 +38,7 @@ export class CompositionRoot {
 
   constructor(
     readonly cache: VersionedCache = new VersionedCache(),
+    readonly records: RecordCache = new RecordCache(),
     /** The isolate's retry memory and retry signal (docs/selection.md, "Retries and resumes"). */
     readonly failover: Failover = createFailover(),
   ) {}
@@ -43,10 +47,11 @@ export class CompositionRoot {
   servicesFor(env: Env): Services {
     let services = this.services.get(env);
     if (services === undefined) {
+      const settings = settingsFrom(env);
       services = {
-        settings: settingsFrom(env),
-        registry: new RegistryStore(env.REGISTRY),
-        mirrors: new MirrorStore(env.REGISTRY, this.cache),
+        settings,
+        registry: new RegistryStore(env.REGISTRY, this.records, recordFreshness(settings.isolateCacheMs)),
+        mirrors: new MirrorStore(env.REGISTRY, this.cache, settings.isolateCacheMs),
         signatures: new SignatureStore(env.REGISTRY),
         stats: this.statsFor(env),
       };

@@ -28,7 +28,7 @@ export function requestLog(sink: LogSink = (line) => console.log(line)): Middlew
       JSON.stringify({
         method: bounded(c.req.method),
         route: bounded(c.req.routePath),
-        path: bounded(new URL(c.req.url).pathname),
+        path: bounded(c.req.path),
         status: c.res.status,
         digest: bounded(c.var.logDigest ?? null),
         mirror: bounded(c.var.logMirror ?? null),

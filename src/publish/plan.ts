@@ -2,6 +2,7 @@ import { isDigest, type Digest } from "../oci/reference";
 import type { Descriptor } from "../oci/descriptor";
 import { keys, PUBLISHED_PREFIXES } from "../store/keys";
 import {
+  CONTENT_HASH_FIELD,
   INVENTORY_PAGE_SIZE,
   type BlobRecord,
   type InventoryEntry,
@@ -16,7 +17,7 @@ import { readInventory, type Inventory } from "./inventory";
 import { type LayoutSource } from "./layout";
 import { LAYOUT_FILES } from "../oci/layout";
 import { encodeMarker } from "../oci/marker";
-import { readTreeSignatures, signatureWrites } from "./signatures";
+import { readTreeSignatures, signatureWrites, type TreeSignatures } from "./signatures";
 import { computeMembership, setFiles, type ContentSet, type SetMembership, type TreeFile } from "./content-sets";
 
 export { PublishError, type PublishErrorCode } from "./errors";
@@ -29,7 +30,13 @@ export type { KvWrite } from "../store/records";
  * that this publication no longer writes.
  */
 export interface PublicationPlan extends PublicationWrites {
+  /** This publication's generation; the current one, kept, when `unchanged`. */
   generation: number;
+  /**
+   * True when the tree describes exactly what the namespace publishes now
+   * (`PlanOptions.current`): nothing to write or delete, and no new generation.
+   */
+  unchanged: boolean;
   /** RFC 3339 time of the publication. */
   published: string;
   /** digest -> generation it first appeared in, for `frontdoor/first-seen.json`; only digests in the tree. */
@@ -66,6 +73,48 @@ export interface PlanOptions {
   currentKeys: Iterable<string>;
   /** The operator's content sets (docs/content-sets.md); none by default: every mirror carries the whole tree. */
   sets?: readonly ContentSet[];
+  /**
+   * The content hash (`h` in the KV metadata, `contentHash`) of each key the
+   * namespace holds, as `listPublished` reads them: a write whose key already
+   * holds the same hash is left out, so a publication writes only what changed.
+   */
+  currentHashes?: ReadonlyMap<string, string>;
+  /**
+   * The namespace's newest publication. When `generation` is the one after it
+   * (the tree has seen no later one) and the tree, published under its
+   * generation and time, would write nothing new and delete nothing, the plan
+   * is `unchanged`: it keeps that generation instead of taking `generation`.
+   */
+  current?: Publication | null;
+}
+
+/**
+ * The content hash of one KV write: SHA-256 over its value and its metadata
+ * (without the hash field), 128 bits in hex. Equal hashes mean the key would
+ * be rewritten with what it holds.
+ */
+export async function contentHash(write: KvWrite): Promise<string> {
+  const { [CONTENT_HASH_FIELD]: _ignored, ...metadata } = write.metadata ?? {};
+  const value = typeof write.value === "string" ? new TextEncoder().encode(write.value) : write.value;
+  const described = new TextEncoder().encode(`\n${JSON.stringify(metadata)}`);
+  const bytes = new Uint8Array(value.byteLength + described.byteLength);
+  bytes.set(value, 0);
+  bytes.set(described, value.byteLength);
+  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  let hex = "";
+  for (const byte of hash.subarray(0, 16)) hex += byte.toString(16).padStart(2, "0");
+  return hex;
+}
+
+/** The writes with their content hash in their metadata, and without those whose key already holds it. */
+async function changedWrites(writes: readonly KvWrite[], currentHashes: ReadonlyMap<string, string>): Promise<KvWrite[]> {
+  const changed: KvWrite[] = [];
+  for (const write of writes) {
+    const hash = await contentHash(write);
+    if (currentHashes.get(write.key) === hash) continue;
+    changed.push({ ...write, metadata: { ...(write.metadata ?? {}), [CONTENT_HASH_FIELD]: hash } });
+  }
+  return changed;
 }
 
 function byCodeUnits(a: string, b: string): number {
@@ -207,23 +256,58 @@ function staleKeys(currentKeys: readonly string[], written: ReadonlySet<string>,
  * so a reader never sees a tag whose manifest is missing; then the deletions
  * of what the tree no longer holds, tags before the content they name.
  * Content keeps the generation `frontdoor/first-seen.json` gives it; new
- * content gets this one. Pure: it reads the tree and touches no KV
- * (src/store/publication-store.ts lists and writes).
+ * content gets this one. Every write carries its content hash, and one the
+ * namespace already holds (`currentHashes`) is left out, so a publication
+ * writes only what changed; a tree that describes exactly the current
+ * publication is `unchanged` and keeps its generation. Pure: it reads the
+ * tree and touches no KV (src/store/publication-store.ts lists and writes).
  */
 export async function planPublication(source: LayoutSource, options: PlanOptions): Promise<PublicationPlan> {
-  const { generation, published } = options;
+  const { generation } = options;
   if (!Number.isSafeInteger(generation) || generation < 1) throw new RangeError(`generation must be a positive integer, got ${generation}`);
   const inventory = await readInventory(source);
   const signatures = await readTreeSignatures(source, inventory);
+  const sets = options.sets ?? [];
+  const extras: TreeExtras = { source, signatures, sets, membership: await computeMembership(sets, inventory, source) };
   const previous = await readFirstSeen(source, generation);
+  const currentKeys = [...options.currentKeys];
+  const currentHashes = options.currentHashes ?? new Map<string, string>();
+
+  const current = options.current ?? null;
+  // Only a tree that has seen no later generation than the namespace's current one can be that publication.
+  if (current !== null && current.generation === generation - 1 && [...previous.values()].every((seen) => seen <= current.generation)) {
+    const again = await writesFor(inventory, extras, previous, current.generation, current.published, currentKeys, currentHashes);
+    if (again.content.length === 0 && again.pointers.length === 0 && again.deletions.pointers.length === 0 && again.deletions.content.length === 0) {
+      return { ...again, unchanged: true };
+    }
+  }
+  return { ...(await writesFor(inventory, extras, previous, generation, options.published, currentKeys, currentHashes)), unchanged: false };
+}
+
+/** The plan of `inventory` published as `generation` at `published`, without the writes `currentHashes` says are in place. */
+/** What a tree holds besides its inventory, read once and used for whichever generation the plan takes. */
+interface TreeExtras {
+  source: LayoutSource;
+  signatures: TreeSignatures;
+  sets: readonly ContentSet[];
+  membership: SetMembership;
+}
+
+async function writesFor(
+  inventory: Inventory,
+  { source, signatures, sets, membership }: TreeExtras,
+  previous: ReadonlyMap<Digest, number>,
+  generation: number,
+  published: string,
+  currentKeys: readonly string[],
+  currentHashes: ReadonlyMap<string, string>,
+): Promise<Omit<PublicationPlan, "unchanged">> {
   const generationOf = (digest: Digest) => previous.get(digest) ?? generation;
 
   const firstSeen: Record<string, number> = {};
   const signatureBlobs = signatures.lookaside.map((signature) => signature.blob);
   for (const digest of sorted(new Set([...inventory.manifests.keys(), ...inventory.blobs.keys(), ...signatureBlobs]))) firstSeen[digest] = generationOf(digest);
 
-  const sets = options.sets ?? [];
-  const membership = await computeMembership(sets, inventory, source);
   const pages = inventoryWrites(inventory, generationOf, generation, membership, new Map(signatures.lookaside.map((signature) => [signature.blob, signature.size])));
   const publication: Publication = { generation, published, inventory: pages.summary };
 
@@ -236,13 +320,12 @@ export async function planPublication(source: LayoutSource, options: PlanOptions
   const pointers = pointerWrites(inventory, generationOf, publication, membership);
   const perSet = await setFiles(sets, membership, source, { generation, published });
   const written = new Set([...content, ...pointers].map((write) => write.key));
-  const currentKeys = [...options.currentKeys];
 
   return {
     generation,
     published,
-    content,
-    pointers,
+    content: await changedWrites(content, currentHashes),
+    pointers: await changedWrites(pointers, currentHashes),
     deletions: {
       pointers: staleKeys(currentKeys, written, PUBLISHED_PREFIXES.pointers),
       content: staleKeys(currentKeys, written, PUBLISHED_PREFIXES.content),

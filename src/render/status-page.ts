@@ -168,10 +168,11 @@ function setsCell(row: PublicMirrorRow): Html {
 }
 
 function setTable(report: StatusReport): Html {
-  return html`<div class="table-wrap"><table id="sets">
+  return html`<div class="table-wrap"><table id="sets" class="cards-on-phone">
 <thead><tr><th>Content set</th><th class="num">Fresh mirrors</th><th>By continent</th></tr></thead>
 <tbody>${report.counts.sets.map(
-    (set) => html`<tr data-set="${set.set}"><td>${set.set}</td><td class="num">${set.fresh}</td><td>${set.continents.map((group) => `${continentName(group.continent)}: ${group.fresh}`).join(", ") || "–"}</td></tr>`,
+    (set) =>
+      html`<tr data-set="${set.set}"><td data-label="Content set">${set.set}</td><td class="num" data-label="Fresh mirrors">${set.fresh}</td><td class="wide" data-label="By continent">${set.continents.map((group) => `${continentName(group.continent)}: ${group.fresh}`).join(", ") || "–"}</td></tr>`,
   )}</tbody>
 </table></div>`;
 }

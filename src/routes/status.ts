@@ -4,22 +4,37 @@ import { RegistryError } from "../errors";
 import { prefersJson } from "../http/accept";
 import type { Mirror, MirrorTable } from "../mirrors/types";
 import { renderMirrorPage, renderStatusPage } from "../render/status-page";
-import { buildMirrorReport, buildStatusReport, type StatusReport } from "../render/status-report";
+import { buildMirrorReport, buildStatusReport } from "../render/status-report";
 import { publicSummary } from "../stats/download-stats";
 import { readTogether } from "../store/read-together";
 
 /** Browsers and scripts may reuse the page this long; the crawler changes it at most once a minute. */
 const CACHE_CONTROL = "public, max-age=30";
+const CACHE_SECONDS = 30;
 
-async function currentReport(c: Context<AppEnv>): Promise<StatusReport> {
-  const now = new Date();
+/**
+ * The isolate's last rendering of the status report, as HTML and as JSON,
+ * for one version of the mirror table, crawl state and publication: served
+ * again until one of them changes, for at most CACHE_SECONDS (as long as
+ * browsers may keep it), so a busy status page costs one rendering per
+ * isolate per crawl run instead of one per request.
+ */
+const rendered: { key: string; until: number; html: string | null; json: string | null } = { key: "", until: 0, html: null, json: null };
+
+async function currentRendering(c: Context<AppEnv>, as: "html" | "json"): Promise<string> {
+  const now = Date.now();
   const [table, crawl, publication, downloads] = await readTogether([
     c.var.mirrors.table(),
-    c.var.mirrors.crawlState(),
+    c.var.mirrors.crawlSnapshot(),
     c.var.registry.publication(),
-    c.var.stats.summary(now.getTime()),
+    c.var.stats.summary(now),
   ]);
-  return buildStatusReport(table, crawl, publication, now, downloads === null ? null : publicSummary(downloads, table));
+  const key = `${table.version}\n${crawl.version}\n${publication?.generation ?? 0}\n${publication?.published ?? ""}`;
+  const reuse = c.var.settings.isolateCacheMs > 0 && rendered.key === key && now < rendered.until;
+  if (!reuse) Object.assign(rendered, { key, until: now + CACHE_SECONDS * 1000, html: null, json: null });
+  const report = () => buildStatusReport(table, crawl.value, publication, new Date(now), downloads === null ? null : publicSummary(downloads, table));
+  if (as === "html") return (rendered.html ??= String(await renderStatusPage(report())));
+  return (rendered.json ??= JSON.stringify(report()));
 }
 
 /** The loaded table's mirrors by id, rebuilt when the table's version changes. */
@@ -38,11 +53,12 @@ function byId(table: MirrorTable): Map<string, Mirror> {
 export const status = new Hono<AppEnv>()
   .get("/", async (c) => {
     c.header("Cache-Control", CACHE_CONTROL);
-    return c.html(renderStatusPage(await currentReport(c)));
+    return c.html(await currentRendering(c, "html"));
   })
   .get("/status.json", async (c) => {
     c.header("Cache-Control", CACHE_CONTROL);
-    return c.json(await currentReport(c));
+    c.header("Content-Type", "application/json");
+    return c.body(await currentRendering(c, "json"));
   })
   .get("/mirrors/:id", async (c) => {
     const requested = c.req.param("id");

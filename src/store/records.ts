@@ -61,6 +61,13 @@ export interface Publication {
   inventory?: InventorySummary;
 }
 
+/**
+ * Name of the KV metadata field in which the publisher stores each entry's
+ * content hash (src/publish/plan.ts, `contentHash`), so the next publication
+ * can tell, from one list call per 1,000 keys, which entries it must rewrite.
+ */
+export const CONTENT_HASH_FIELD = "h";
+
 /** One KV entry to write. */
 export interface KvWrite {
   key: string;

@@ -82,8 +82,10 @@ describe("content sets: a mirror carrying only linux/amd64", () => {
     const held = new Set((await readdir(join(mirror.dir, "blobs", "sha256"))).map((hex) => `sha256:${hex}`));
     for (const digest of byArch.get("amd64")!) expect(held.has(digest), digest).toBe(true);
     for (const digest of armOnly) expect(held.has(digest), digest).toBe(false);
-    const rootIndex = JSON.parse(await readFile(join(mirror.dir, "index.json"), "utf8")) as { manifests: Array<{ digest: string }> };
-    expect(rootIndex.manifests.map((entry) => entry.digest)).toEqual([context().demo.index.digest]);
+    const rootIndex = JSON.parse(await readFile(join(mirror.dir, "index.json"), "utf8")) as { manifests: Array<{ digest: string; annotations?: Record<string, string> }> };
+    // The set's refs: the demo image and the signature attachments that go with it.
+    const images = rootIndex.manifests.filter((entry) => !/\.sig$/.test(entry.annotations?.["org.opencontainers.image.ref.name"] ?? ""));
+    expect(images.map((entry) => entry.digest)).toEqual([context().demo.index.digest]);
 
     expect(await context().stack.crawl()).toBe("ok");
     const report = await status(context());

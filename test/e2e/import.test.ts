@@ -140,7 +140,8 @@ describe("frontdoor import from a reference registry", () => {
   });
 
   it("Should publish the imported tree and serve it through the front door byte-identical", async () => {
-    stack = await startLocalStack({ stateDir: join(scratch, "state"), port: 0, crawlIntervalMs: 0 });
+    // The tree holds the registry's own signature of demo/hello:latest: the stack must publish it as it is.
+    stack = await startLocalStack({ stateDir: join(scratch, "state"), port: 0, crawlIntervalMs: 0, signDemo: false });
     const pulled = join(scratch, "pulled");
     const copy = await skopeo(scratch, ["copy", "--all", "--src-tls-verify=false", `docker://${stack.registry}/${DEMO_REPOSITORY}:${DEMO_TAG}`, `oci:${pulled}:${DEMO_TAG}`]);
     expect(copy.code, copy.stderr).toBe(0);

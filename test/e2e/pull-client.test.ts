@@ -59,9 +59,14 @@ describe("the reference pull client against the local stack", () => {
     context().stack.clearLogs();
     const { result } = await pull();
     expect(result.code, result.stderr).toBe(0);
-    expect(first!.server.log().map((entry) => entry.path)).toEqual([blobPath(index.digest)]);
-    expect(servedPaths(second!)).toEqual(imageDigests().map(blobPath).sort());
-    expect(rest.flatMap(({ server }) => server.log())).toEqual([]);
+    // The second may carry one content set only (nl-ams: linux/amd64): what it lacks comes from further down the list.
+    const held = new Set(await readdir(join(second!.dir, "blobs", "sha256")));
+    const heldBySecond = imageDigests().filter((digest) => held.has(digest.slice("sha256:".length)));
+    const lacking = imageDigests().filter((digest) => !heldBySecond.includes(digest));
+    expect(servedPaths(second!)).toEqual(heldBySecond.map(blobPath).sort());
+    expect([...first!.server.log(), ...rest.flatMap(({ server }) => server.log())].map((entry) => entry.path).sort()).toEqual(
+      [blobPath(index.digest), ...lacking.map(blobPath)].sort(),
+    );
   });
 
   it("Should exit non-zero with a clear error when no mirror has a good manifest", async () => {

@@ -11,6 +11,8 @@ export interface KvTarget {
   readPublication(): Promise<Publication | null>;
   /** Every key the namespace holds under `PUBLISHED_PREFIXES` (src/store/keys.ts). */
   listPublishedKeys(): Promise<string[]>;
+  /** Those keys and the publisher's records, each with the content hash of its metadata (`listPublished` in src/store/publication-store.ts). */
+  listPublished(): Promise<Map<string, string | null>>;
   /** Writes a plan: content, then pointers, `publication` last, then deletes stale pointers and then stale content. */
   applyPlan(plan: PublicationPlan): Promise<void>;
   /** Writes the `mirrors` key with its version as metadata. */

@@ -3,7 +3,7 @@ import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import type { MirrorTable } from "../../../src/mirrors/types";
 import type { PublicationPlan } from "../../../src/publish/plan";
 import { mirrorsEntry, putEntry, type KvEntry } from "../../../src/store/encode";
-import { applyPlan, listPublishedKeys } from "../../../src/store/publication-store";
+import { applyPlan, listPublished, listPublishedKeys } from "../../../src/store/publication-store";
 import { keys } from "../../../src/store/keys";
 import type { Publication } from "../../../src/store/records";
 import type { KvTarget } from "./kv-target";
@@ -50,6 +50,10 @@ export class LocalKvTarget implements KvTarget {
 
   async listPublishedKeys(): Promise<string[]> {
     return listPublishedKeys(await this.kv());
+  }
+
+  async listPublished(): Promise<Map<string, string | null>> {
+    return listPublished(await this.kv());
   }
 
   async applyPlan(plan: PublicationPlan): Promise<void> {

@@ -5,7 +5,8 @@ import type { MirrorTable } from "../../../src/mirrors/types";
 import type { PublicationPlan } from "../../../src/publish/plan";
 import { mirrorsEntry, type KvEntry } from "../../../src/store/encode";
 import { keys, PUBLISHED_PREFIXES } from "../../../src/store/keys";
-import type { Publication } from "../../../src/store/records";
+import { PUBLISHER_RECORD_PREFIXES } from "../../../src/store/publication-store";
+import { CONTENT_HASH_FIELD, type Publication } from "../../../src/store/records";
 import type { KvTarget } from "./kv-target";
 import { projectWrangler, runWrangler, type WranglerCommand } from "./wrangler";
 
@@ -50,6 +51,11 @@ export function mirrorsBulkFile(table: MirrorTable): BulkFile {
 
 /** Key names of `wrangler kv key list` output (a JSON array of `{name, ...}`). */
 export function parseKeyList(stdout: string): string[] {
+  return parseKeyEntries(stdout).map((entry) => entry.name);
+}
+
+/** Key names and metadata of `wrangler kv key list` output (`{name, expiration?, metadata?}`, the API's list). */
+export function parseKeyEntries(stdout: string): Array<{ name: string; metadata?: unknown }> {
   let list: unknown;
   try {
     list = JSON.parse(stdout);
@@ -59,7 +65,7 @@ export function parseKeyList(stdout: string): string[] {
   if (!Array.isArray(list) || !list.every((entry) => typeof entry?.name === "string")) {
     throw new Error(`wrangler kv key list printed no list of keys: ${stdout.slice(0, 200)}`);
   }
-  return list.map((entry: { name: string }) => entry.name);
+  return list as Array<{ name: string; metadata?: unknown }>;
 }
 
 export interface RemoteKvOptions {
@@ -115,6 +121,18 @@ export class RemoteKvTarget implements KvTarget {
   async listPublishedKeys(): Promise<string[]> {
     const found: string[] = [];
     for (const prefix of [...PUBLISHED_PREFIXES.pointers, ...PUBLISHED_PREFIXES.content]) found.push(...(await this.listKeys(prefix)));
+    return found;
+  }
+
+  async listPublished(): Promise<Map<string, string | null>> {
+    const found = new Map<string, string | null>();
+    for (const prefix of [...PUBLISHED_PREFIXES.pointers, ...PUBLISHED_PREFIXES.content, ...PUBLISHER_RECORD_PREFIXES]) {
+      const stdout = await runWrangler(this.wrangler, ["kv", "key", "list", "--prefix", prefix, ...this.commonArgs()]);
+      for (const entry of parseKeyEntries(stdout)) {
+        const hash = typeof entry.metadata === "object" && entry.metadata !== null ? (entry.metadata as Record<string, unknown>)[CONTENT_HASH_FIELD] : undefined;
+        found.set(entry.name, typeof hash === "string" ? hash : null);
+      }
+    }
     return found;
   }
 

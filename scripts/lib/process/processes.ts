@@ -103,10 +103,12 @@ export interface DaemonOptions {
   ready: () => Promise<boolean>;
   /** Default 30 s. */
   readyTimeoutMs?: number;
+  /** Pause between two `ready` calls; default 200 ms. */
+  pollMs?: number;
 }
 
 /** Starts a daemon and waits until `ready` says it answers; kills it and throws if it exits or times out first. */
-export async function startDaemon({ name, command, args, logFile, env, ready, readyTimeoutMs = 30_000 }: DaemonOptions): Promise<Daemon> {
+export async function startDaemon({ name, command, args, logFile, env, ready, readyTimeoutMs = 30_000, pollMs = 200 }: DaemonOptions): Promise<Daemon> {
   const log = createWriteStream(logFile, { flags: "a" });
   const closeLog = (): Promise<void> => new Promise<void>((resolve) => log.end(() => resolve()));
   const child = spawnGroup(command, args, env);
@@ -151,7 +153,7 @@ export async function startDaemon({ name, command, args, logFile, env, ready, re
       throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}) before it was ready; ${logFile} ends:\n${await logTail()}`);
     }
     if (await ready().catch(() => false)) return daemon;
-    await sleep(200);
+    await sleep(pollMs);
   }
   await daemon.stop();
   throw new Error(`${name} was not ready after ${readyTimeoutMs} ms; ${logFile} ends:\n${await logTail()}`);

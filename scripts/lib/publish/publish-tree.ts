@@ -2,6 +2,7 @@ import { readTreeGeneration } from "../../../src/publish/marker";
 import { planPublication, type PublicationPlan } from "../../../src/publish/plan";
 import { checkDroppedTags, checkKvLimits } from "../../../src/publish/safety";
 import { LAYOUT_FILES } from "../../../src/oci/layout";
+import { publishedHashes } from "../../../src/store/publication-store";
 import { FsLayout } from "./fs-layout";
 import { adoptLookasideFiles } from "../signing/sign-tree";
 import type { KvTarget } from "../kv/kv-target";
@@ -28,10 +29,19 @@ export function nextGeneration(treeGeneration: number, kvGeneration: number | nu
   return Math.max(treeGeneration, kvGeneration ?? 0) + 1;
 }
 
+async function writeIfChanged(tree: FsLayout, path: string, bytes: Uint8Array): Promise<void> {
+  const existing = await tree.readFile(path);
+  if (existing !== null && Buffer.from(existing).equals(bytes)) return;
+  await tree.writeFileAtomic(path, bytes);
+}
+
 /**
  * Publishes a tree: verifies it, refuses a plan over KV's size limits or one
- * that would stop serving most tags (`allowDrop` overrides), writes KV (content, pointers, `publication`
- * last), deletes the keys of what the tree no longer holds, then writes `frontdoor/first-seen.json` and finally the
+ * that would stop serving most tags (`allowDrop` overrides), writes to KV only
+ * what differs from what the namespace holds (content, pointers, `publication`
+ * last), deletes the keys of what the tree no longer holds; a tree that
+ * describes exactly the current publication writes nothing and keeps its
+ * generation; then writes `frontdoor/first-seen.json` and finally the
  * `frontdoor/generation` marker into the tree, so mirrors only see the new
  * marker once KV describes it.
  */
@@ -42,16 +52,25 @@ export async function publishTree(treeDir: string, target: KvTarget, options: Pu
   const treeGeneration = await readTreeGeneration(tree);
   const publication = await target.readPublication();
   const generation = nextGeneration(treeGeneration, publication?.generation ?? null);
-  const currentKeys = await target.listPublishedKeys();
-  const plan = await planPublication(tree, { generation, published: rfc3339(options.now ?? new Date()), currentKeys, ...(options.sets === undefined ? {} : { sets: options.sets }) });
+  const listed = await target.listPublished();
+  const currentKeys = [...listed.keys()];
+  const plan = await planPublication(tree, {
+    generation,
+    published: rfc3339(options.now ?? new Date()),
+    currentKeys,
+    currentHashes: publishedHashes(listed),
+    current: publication,
+    ...(options.sets === undefined ? {} : { sets: options.sets }),
+  });
   checkKvLimits(plan);
   checkDroppedTags(plan, currentKeys, { allowDrop: options.allowDrop ?? false });
   await target.applyPlan(plan);
   if (options.writeTree ?? true) {
-    await tree.writeFileAtomic(LAYOUT_FILES.firstSeen, `${JSON.stringify(plan.firstSeen, null, 1)}\n`);
-    for (const file of plan.setFiles) await tree.writeFileAtomic(file.path, file.bytes);
-    for (const file of plan.setMarkers) await tree.writeFileAtomic(file.path, file.bytes);
-    await tree.writeFileAtomic(LAYOUT_FILES.generation, plan.marker);
+    // Rewritten only when they change, so an unchanged tree gives mirrors nothing new to sync.
+    await writeIfChanged(tree, LAYOUT_FILES.firstSeen, new TextEncoder().encode(`${JSON.stringify(plan.firstSeen, null, 1)}\n`));
+    for (const file of plan.setFiles) await writeIfChanged(tree, file.path, file.bytes);
+    for (const file of plan.setMarkers) await writeIfChanged(tree, file.path, file.bytes);
+    await writeIfChanged(tree, LAYOUT_FILES.generation, plan.marker);
   }
   return plan;
 }

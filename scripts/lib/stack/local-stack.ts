@@ -7,6 +7,7 @@ import { LocalKvTarget, resourcePersistencePath } from "../kv/local-kv";
 import { DEFAULT_CLIENT_PLACE, startLocalWorker, type ClientPlace, type LocalWorker, type WorkerLogLine } from "./local-worker";
 import { NO_FAULT, type Fault } from "./faults";
 import { startMirrorServer, type AccessLogEntry, type MirrorServer } from "./mirror-server";
+import { RingBuffer } from "./ring-buffer";
 import { parseMirrorConfig } from "../publish/mirrors-config";
 import { publishTree } from "../publish/publish-tree";
 import { parseSetsConfig } from "../publish/sets-config";
@@ -40,6 +41,9 @@ name = "arm64"
 repositories = ["demo/*"]
 platforms = ["linux/arm64"]
 `;
+
+/** Newest worker log lines the local stack keeps (about 300 bytes each: a few MB); older ones are dropped. */
+export const WORKER_LOG_LINES = 10_000;
 
 export interface MirrorSpec {
   id: string;
@@ -75,6 +79,8 @@ export interface LocalStackOptions {
   faults?: ReadonlyMap<string, Fault>;
   /** How often the worker's `scheduled` handler (the mirror crawler) runs; default 5 s, 0 for only at start. */
   crawlIntervalMs?: number;
+  /** Sign demo/hello:latest with the demo keys before publishing (default true); false leaves a tree's own signatures as they are. */
+  signDemo?: boolean;
   /** Extra worker variables. */
   vars?: Record<string, string>;
   /** Progress messages; silent by default. */
@@ -118,7 +124,7 @@ export interface LocalStack {
   syncMirrors(): Promise<void>;
   /** Each server's access log, by id. */
   accessLogs(): Record<string, AccessLogEntry[]>;
-  /** The lines the worker logged (one JSON request line per request, crawl reports). */
+  /** The newest `WORKER_LOG_LINES` lines the worker logged (one JSON request line per request, crawl reports), oldest first. */
   workerLog(): WorkerLogLine[];
   /** Empties the access logs and the worker log. */
   clearLogs(): void;
@@ -209,7 +215,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const tree = join(stateDir, "tree");
   const persistDir = join(stateDir, "kv");
   const tomlFile = join(stateDir, "mirrors.toml");
-  const workerLog: WorkerLogLine[] = [];
+  const workerLog = new RingBuffer<WorkerLogLine>(WORKER_LOG_LINES);
   const servers: StackServer[] = [];
   let worker: LocalWorker | null = null;
   const stopBundling = new AbortController();
@@ -233,13 +239,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     await ensureDemoTree(tree, progress);
     signing = await ensureDemoKeys(stateDir);
-    for (const ref of await signDemoTree(tree, signing)) if (ref.added.length > 0) progress(`Signed ${ref.repository}:${ref.tag} (${ref.added.join(", ")}) with the demo keys in ${signing.dir}`);
+    const signed = options.signDemo === false ? [] : await signDemoTree(tree, signing);
+    for (const ref of signed) if (ref.added.length > 0) progress(`Signed ${ref.repository}:${ref.tag} (${ref.added.join(", ")}) with the demo keys in ${signing.dir}`);
     const kv = new LocalKvTarget(persistDir, kvNamespaceId);
     try {
       const setsFile = join(stateDir, "sets.toml");
       await writeFile(setsFile, DEMO_SETS_TOML);
       const plan = await publishTree(tree, kv, { sets: parseSetsConfig(DEMO_SETS_TOML, setsFile) });
-      progress(`Published generation ${plan.generation} of ${tree} to ${kv.description}`);
+      progress(plan.unchanged ? `Generation ${plan.generation} of ${tree} is already in ${kv.description}` : `Published generation ${plan.generation} of ${tree} to ${kv.description}`);
 
       const originServer = await startMirrorServer({ root: tree });
       servers.push({ id: "origin", dir: tree, server: originServer });
@@ -267,7 +274,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       port: options.port ?? 8787,
       client: options.client ?? DEFAULT_CLIENT_PLACE,
       // No Analytics Engine locally: the worker counts downloads in its isolate (docs/operations.md).
-      vars: { ...LOCAL_CRAWL_VARS, DOWNLOAD_STATS: "memory", ...options.vars },
+      // The local stack shows every crawl run and publication at once: no isolate cache in front of KV.
+      vars: { ...LOCAL_CRAWL_VARS, DOWNLOAD_STATS: "memory", ISOLATE_CACHE_MS: "0", ...options.vars },
       crawlIntervalMs: options.crawlIntervalMs ?? 5_000,
       onLog: (line) => {
         workerLog.push(line);
@@ -310,10 +318,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }
     },
     accessLogs: () => Object.fromEntries(servers.map(({ id, server }) => [id, server.log()])),
-    workerLog: () => workerLog.slice(),
+    workerLog: () => workerLog.toArray(),
     clearLogs: () => {
       for (const { server } of servers) server.clearLog();
-      workerLog.splice(0);
+      workerLog.clear();
     },
     crawls: running.hasScheduled,
     crawl: () => running.crawl(),

@@ -7,6 +7,10 @@ import { LAYOUT_FILES } from "../../../src/oci/layout";
 import { parseMarker } from "../../../src/oci/marker";
 import { NO_FAULT, type Fault, type FaultName } from "./faults";
 import { parseRange, type ByteRange } from "./http-range";
+import { RingBuffer } from "./ring-buffer";
+
+/** Newest requests each mirror server keeps in its access log (about 150 bytes each). */
+export const ACCESS_LOG_ENTRIES = 20_000;
 
 /** One request as the mirror answered it. */
 export interface AccessLogEntry {
@@ -41,7 +45,7 @@ export interface MirrorServer {
   readonly port: number;
   /** `http://127.0.0.1:<port>`, no trailing slash. */
   readonly url: string;
-  /** Every request answered since start or the last `clearLog()`, oldest first. */
+  /** The newest `ACCESS_LOG_ENTRIES` requests answered since start or the last `clearLog()`, oldest first. */
   log(): AccessLogEntry[];
   clearLog(): void;
   /** Appends the log as JSON lines to `file`. */
@@ -155,7 +159,7 @@ function listen(server: Server, host: string, port: number): Promise<number> {
  */
 export async function startMirrorServer({ root, port = 0, host = "127.0.0.1", fault: initialFault = NO_FAULT }: MirrorServerOptions): Promise<MirrorServer> {
   const realRoot = await realpath(root);
-  const entries: AccessLogEntry[] = [];
+  const entries = new RingBuffer<AccessLogEntry>(ACCESS_LOG_ENTRIES);
   const tampered = new Map<string, Uint8Array>();
   const hidden = new Set<string>();
   let currentFault: Fault = initialFault;
@@ -386,10 +390,10 @@ export async function startMirrorServer({ root, port = 0, host = "127.0.0.1", fa
       return refusing();
     },
     setFault,
-    log: () => entries.slice(),
-    clearLog: () => void entries.splice(0),
+    log: () => entries.toArray(),
+    clearLog: () => entries.clear(),
     appendLogTo: async (file) => {
-      await appendFile(file, entries.map((entry) => JSON.stringify(entry) + "\n").join(""));
+      await appendFile(file, entries.toArray().map((entry) => JSON.stringify(entry) + "\n").join(""));
     },
     tamper: (path, bytes) => void tampered.set(path, bytes),
     hide: (path) => void hidden.add(path),

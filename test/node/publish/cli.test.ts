@@ -1,4 +1,4 @@
-import { readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { writeDemoTree } from "../../../scripts/lib/stack/demo-tree";
@@ -160,18 +160,32 @@ describe("frontdoor publish", () => {
     expect((await readJson(join(tree, "frontdoor", "first-seen.json")))[await rootDigest()]).toBe(1);
   });
 
-  it("Should give a second publication the next generation and keep the first-seen generation", async () => {
+  it("Should keep the generation of an unchanged tree, leave its marker alone, and give a changed tree the next one", async () => {
     await demoTree();
     await publishLocally();
+    const marker = await stat(join(tree, "frontdoor", "generation"));
+    expect(await publishLocally()).toBe(1);
+    expect((await stat(join(tree, "frontdoor", "generation"))).mtimeMs).toBe(marker.mtimeMs);
+    await writeDemoTree(tree, { tag: "v2", message: "v2" });
     expect(await publishLocally()).toBe(2);
     expect((await readJson(join(tree, "frontdoor", "first-seen.json")))[await rootDigest()]).toBe(1);
   });
 
-  it("Should continue from the namespace's generation when the tree has no marker", async () => {
+  it("Should say that an unchanged tree is unchanged, and write nothing", async () => {
+    await demoTree();
+    expect((await runCli(["publish", tree, "--local", persist])).code).toBe(0);
+    const again = await runCli(["publish", tree, "--local", persist]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain(`Unchanged: ${tree} is generation 1`);
+    expect(again.stdout).toContain("0 KV writes, 0 deletions");
+  });
+
+  it("Should keep the namespace's generation, and write the marker back, when the tree lost its marker but not its content", async () => {
     await demoTree();
     await publishLocally();
     await rm(join(tree, "frontdoor"), { recursive: true });
-    expect(await publishLocally()).toBe(2);
+    expect(await publishLocally()).toBe(1);
+    expect((await readJson(join(tree, "frontdoor", "generation"))).generation).toBe(1);
   });
 
   it("Should continue from the tree's marker when the namespace is behind", async () => {

@@ -4,7 +4,7 @@ import { computeDigest } from "../../../src/oci/reference";
 import { blobPath, LAYOUT_FILES } from "../../../src/oci/layout";
 import { MemoryLayout } from "../../../src/publish/layout";
 import { planPublication } from "../../../src/publish/plan";
-import { applyPlan, listPublishedKeys } from "../../../src/store/publication-store";
+import { applyPlan, listPublished, listPublishedKeys, publishedHashes } from "../../../src/store/publication-store";
 import { keys } from "../../../src/store/keys";
 import type { BlobRecord, Publication } from "../../../src/store/records";
 import { demo, demoParts, rootDescriptor, writeIndex } from "./layouts";
@@ -192,5 +192,52 @@ describe("applyPlan of a tree that dropped content", () => {
     expect(order.indexOf(keys.publication())).toBeLessThan(order.findIndex((entry) => entry.startsWith("-")));
     expect(deletions).toEqual([...deletions.filter(pointer), ...deletions.filter((key) => !pointer(key))]);
     expect(deletions).toEqual(expect.arrayContaining([keys.tag("demo/hello", "old"), keys.tagList("demo/other"), keys.tag("demo/other", "v1")]));
+  });
+});
+
+describe("applyPlan of a plan made against what is published", () => {
+  /** Plans `layout` against the namespace (`listPublished`) as the publisher does, applies it through `kv`, and says what it wrote. */
+  async function republish(layout: MemoryLayout, kv: KVNamespace, generation: number) {
+    const listed = await listPublished(env.REGISTRY);
+    const current = await env.REGISTRY.get<Publication>(keys.publication(), "json");
+    const plan = await planPublication(layout, { generation, published: `2026-11-2${generation}T12:00:00Z`, currentKeys: listed.keys(), currentHashes: publishedHashes(listed), current });
+    await applyPlan(kv, plan);
+    if (!plan.unchanged) layout.writeFile(LAYOUT_FILES.firstSeen, JSON.stringify(plan.firstSeen));
+    return plan;
+  }
+
+  it("Should write nothing and keep the generation for the same tree, and only what changed for one changed tag", async () => {
+    const layout = await treeOf({ message: "hello" }, { tag: "v2", message: "second" });
+    const first = recordingKv(env.REGISTRY);
+    await republish(layout, first.kv, 1);
+    const written = first.order.length;
+    expect(written).toBeGreaterThan(10);
+
+    const again = recordingKv(env.REGISTRY);
+    const same = await republish(layout, again.kv, 2);
+    expect(same.unchanged).toBe(true);
+    expect(again.order).toEqual([]);
+    expect((await env.REGISTRY.get<Publication>(keys.publication(), "json"))?.generation).toBe(1);
+
+    const changed = await treeOf({ message: "hello" }, { tag: "v2", message: "changed" });
+    changed.writeFile(LAYOUT_FILES.firstSeen, (await layout.readFile(LAYOUT_FILES.firstSeen))!);
+    const third = recordingKv(env.REGISTRY);
+    const next = await republish(changed, third.kv, 2);
+    expect(next.generation).toBe(2);
+    const puts = third.order.filter((key) => !key.startsWith("-"));
+    expect(puts).toContain(keys.tag("demo/hello", "v2"));
+    expect(puts).not.toContain(keys.tag("demo/hello", "latest"));
+    expect(puts.at(-1)).toBe(keys.publication());
+    // Neither the unchanged image's manifests nor the tag list and catalog, which did not change.
+    const latest = await demoParts(layout);
+    for (const descriptor of [latest.root, ...latest.manifests]) expect(puts).not.toContain(keys.manifest("demo/hello", descriptor.digest));
+    expect(puts).not.toContain(keys.tagList("demo/hello"));
+    expect(puts).not.toContain(keys.catalog());
+    expect(puts.length).toBeLessThan(written);
+    const index = JSON.parse(new TextDecoder().decode((await changed.readFile(LAYOUT_FILES.index))!)) as { manifests: Array<{ digest: string }> };
+    const response = await get("/v2/demo/hello/manifests/v2");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Docker-Content-Digest")).toBe(index.manifests[1]!.digest);
+    expect((await get("/v2/demo/hello/manifests/latest")).status).toBe(200);
   });
 });

@@ -3,7 +3,7 @@ import { MEDIA_TYPES } from "../../../src/oci/media-types";
 import { computeDigest } from "../../../src/oci/reference";
 import { MemoryLayout } from "../../../src/publish/layout";
 import { blobPath, LAYOUT_FILES, OCI_LAYOUT_VERSION } from "../../../src/oci/layout";
-import { planPublication, PublishError, type PublicationPlan } from "../../../src/publish/plan";
+import { contentHash, planPublication, PublishError, type PublicationPlan } from "../../../src/publish/plan";
 import { keys } from "../../../src/store/keys";
 import { addImage, demo, demoParts, named, rootDescriptor, writeIndex } from "./layouts";
 
@@ -52,7 +52,7 @@ describe("planPublication of the demo image", () => {
     const root = await rootDescriptor(layout);
     const write = valueOf((await plan(layout, 3)).pointers, keys.tag("demo/hello", "latest"));
     expect(write.value).toEqual(await layout.readFile(blobPath(root.digest)));
-    expect(write.metadata).toEqual({ digest: root.digest, mediaType: MEDIA_TYPES.ociIndex, generation: 3 });
+    expect(write.metadata).toEqual({ digest: root.digest, mediaType: MEDIA_TYPES.ociIndex, generation: 3, h: await contentHash(write) });
   });
 
   it("Should write every manifest of the image under its digest", async () => {
@@ -400,5 +400,60 @@ describe("planPublication's deletions", () => {
   it("Should leave keys outside the published prefixes alone", async () => {
     const current = [keys.mirrors(), keys.crawlState(), keys.crawlCursor(), keys.catalog(), keys.generation(1), keys.publication()];
     expect((await plan(await demo(), 2, current)).deletions).toEqual({ pointers: [], content: [] });
+  });
+});
+
+/** What a namespace would hold after `published` was applied: every key with its content hash. */
+function holdings(published: PublicationPlan): Map<string, string> {
+  return new Map([...published.content, ...published.pointers].map((write) => [write.key, String(write.metadata?.h)]));
+}
+
+describe("planPublication against what is published", () => {
+  it("Should carry a 128-bit content hash in every write's metadata, over value and metadata", async () => {
+    const first = await plan(await demo());
+    for (const write of [...first.content, ...first.pointers]) {
+      expect(write.metadata?.h).toMatch(/^[0-9a-f]{32}$/);
+      expect(write.metadata?.h).toBe(await contentHash(write));
+    }
+    const tag = valueOf(first.pointers, keys.tag("demo/hello", "latest"));
+    expect(await contentHash({ ...tag, metadata: { ...tag.metadata, generation: 9 } })).not.toBe(tag.metadata?.h);
+  });
+
+  it("Should write nothing and keep the generation for a tree that is exactly the current publication", async () => {
+    const layout = await demo();
+    const first = await plan(layout, 1);
+    const current = { generation: 1, published: PUBLISHED, inventory: json(valueOf(first.pointers, keys.publication())).inventory };
+    const again = await planPublication(layout, { generation: 2, published: "2026-11-28T00:00:00Z", currentKeys: holdings(first).keys(), currentHashes: holdings(first), current });
+    expect(again.unchanged).toBe(true);
+    expect(again.generation).toBe(1);
+    expect([again.content, again.pointers, again.deletions.pointers, again.deletions.content]).toEqual([[], [], [], []]);
+    expect(decoder.decode(again.marker)).toBe(decoder.decode(first.marker));
+  });
+
+  it("Should take the next generation when the tree has seen a later one than the namespace", async () => {
+    const layout = await demo();
+    const first = await plan(layout, 1);
+    const current = { generation: 1, published: PUBLISHED, inventory: json(valueOf(first.pointers, keys.publication())).inventory };
+    const again = await planPublication(layout, { generation: 8, published: PUBLISHED, currentKeys: holdings(first).keys(), currentHashes: holdings(first), current });
+    expect(again.unchanged).toBe(false);
+    expect(again.generation).toBe(8);
+  });
+
+  it("Should write only the changed tag, its new content, the inventory and the publication records when one tag changes", async () => {
+    const layout = await demo();
+    const hello = await rootDescriptor(layout);
+    writeIndex(layout, [hello, named(await addImage(layout, "other"), "demo/other:v1")]);
+    const first = await plan(layout, 1);
+    const current = { generation: 1, published: PUBLISHED, inventory: json(valueOf(first.pointers, keys.publication())).inventory };
+    layout.writeFile(LAYOUT_FILES.firstSeen, JSON.stringify(first.firstSeen));
+    writeIndex(layout, [hello, named(await addImage(layout, "other, changed"), "demo/other:v1")]);
+    const next = await planPublication(layout, { generation: 2, published: "2026-11-28T00:00:00Z", currentKeys: holdings(first).keys(), currentHashes: holdings(first), current });
+    expect(next.unchanged).toBe(false);
+    const pointerKeys = next.pointers.map((write) => write.key);
+    expect(pointerKeys).toEqual([keys.tag("demo/other", "v1"), keys.generation(2), keys.publication()]);
+    expect(next.content.every((write) => write.key.startsWith("inventory:2:") || write.key.includes("demo/other"))).toBe(true);
+    expect(next.content.some((write) => write.key.startsWith("manifest:demo/hello") || write.key.startsWith("blob:demo/hello"))).toBe(false);
+    expect(next.deletions.pointers).toEqual([]);
+    expect(next.deletions.content.every((key) => key.startsWith("inventory:1:") || key.includes("demo/other"))).toBe(true);
   });
 });
