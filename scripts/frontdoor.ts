@@ -323,7 +323,7 @@ async function publish(args: string[]): Promise<void> {
   try {
     if (signing !== null) await signAndReport(tree, signing);
     const dryRun = values["dry-run"];
-    const plan = await publishTree(tree, target, { writeTree: dryRun === undefined, allowDrop: values["allow-drop"] ?? false, ...(sets === undefined ? {} : { sets }) });
+    const plan = await publishTree(tree, target, { writeTree: dryRun === undefined, allowDrop: values["allow-drop"] ?? false, warn: (message) => console.error(`frontdoor publish: ${message}`), ...(sets === undefined ? {} : { sets }) });
     const { summary } = plan;
     const counts =
       `${summary.repositories} repositories, ${summary.tags} tags, ${summary.manifests} manifests, ` +

@@ -37,6 +37,7 @@ h2{font-size:1.1rem;margin:2rem 0 .6rem}
 p{margin:.25rem 0}
 a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
 .muted{color:var(--muted)}
+.notice{border-left:4px solid #d97706;background:#fff7ed;padding:.5rem .75rem;border-radius:.25rem}
 .cards{display:flex;flex-wrap:wrap;gap:.6rem;margin:1.25rem 0 0;padding:0;list-style:none}
 .cards li{border:1px solid var(--line);border-top:3px solid var(--off);border-radius:.5rem;padding:.55rem .9rem;min-width:7.5rem;background:var(--head)}
 .cards li[data-status=up]{border-top-color:var(--up)}.cards li[data-status=stale]{border-top-color:var(--stale)}
@@ -324,7 +325,12 @@ export function renderStatusPage(report: StatusReport): Html {
     publication === null
       ? "Nothing has been published yet."
       : html`Newest publication: generation <strong>${publication.generation}</strong>, published ${moment(publication.published, now)}.`
-  } Generated ${moment(report.generated, now)}. Also as <a href="/status.json">JSON</a>.</p>
+  } Generated ${moment(report.generated, now)}. Also as <a href="/status.json">JSON</a>.</p>${
+    report.publishing === null
+      ? ""
+      : html`
+<p class="notice" id="publishing">Generation <strong>${report.publishing.generation}</strong> was started ${moment(report.publishing.started, now)} and is not complete: some tags may already serve it while this page still names generation ${publication?.generation ?? "–"}. The next publication completes it.</p>`
+  }
 <ul class="cards" id="summary">
 ${MIRROR_STATUSES.map((status) => html`<li data-status="${status}"><b>${report.counts.status[status]}</b><span>${status}</span></li>`)}
 <li data-status="private"><b>${report.private.mirrors}</b><span>private (${report.private.up} up)</span></li>

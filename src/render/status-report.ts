@@ -1,7 +1,7 @@
 import { classifyMirror, IN_ROTATION, MIRROR_STATUSES, type MirrorStatus } from "../mirrors/mirror-state";
 import { healthOf, type CheckRecord, type CrawlFailureReason, type CrawlState, type Mirror, type MirrorHealth, type MirrorScope, type MirrorTable } from "../mirrors/types";
 import { WHOLE_TREE_SET } from "../oci/sets";
-import type { Publication } from "../store/records";
+import type { Publication, PublishingRecord } from "../store/records";
 import type { DownloadSummary } from "../stats/download-stats";
 
 export { MIRROR_STATUSES, type MirrorStatus } from "../mirrors/mirror-state";
@@ -76,6 +76,8 @@ export interface GroupCount {
 export interface StatusReport {
   generated: string;
   publication: { generation: number; published: string } | null;
+  /** A publication newer than `publication` that a publisher started and has not finished: under way, or cut off. */
+  publishing: PublishingRecord | null;
   mirrors: PublicMirrorRow[];
   /** Private mirrors serve only their own networks: shown as counts, never listed. */
   private: { mirrors: number; up: number };
@@ -172,7 +174,14 @@ export function buildMirrorReport(mirrors: ReadonlyMap<string, Mirror>, id: stri
 }
 
 /** Builds the public mirror list from the operator's table and the crawler's findings. */
-export function buildStatusReport(table: MirrorTable, crawl: CrawlState, publication: Publication | null, now: Date, downloads: DownloadSummary | null = null): StatusReport {
+export function buildStatusReport(
+  table: MirrorTable,
+  crawl: CrawlState,
+  publication: Publication | null,
+  now: Date,
+  downloads: DownloadSummary | null = null,
+  publishing: PublishingRecord | null = null,
+): StatusReport {
   const newest = publication?.generation ?? null;
   const rows: PublicMirrorRow[] = [];
   const privateCount = { mirrors: 0, up: 0 };
@@ -224,5 +233,6 @@ export function buildStatusReport(table: MirrorTable, crawl: CrawlState, publica
       sets: perSet,
     },
     downloads,
+    publishing: publishing !== null && publishing.generation > (publication?.generation ?? 0) ? { generation: publishing.generation, started: publishing.started } : null,
   };
 }

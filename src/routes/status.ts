@@ -23,16 +23,17 @@ const rendered: { key: string; until: number; html: string | null; json: string 
 
 async function currentRendering(c: Context<AppEnv>, as: "html" | "json"): Promise<string> {
   const now = Date.now();
-  const [table, crawl, publication, downloads] = await readTogether([
+  const [table, crawl, publication, downloads, publishing] = await readTogether([
     c.var.mirrors.table(),
     c.var.mirrors.crawlSnapshot(),
     c.var.registry.publication(),
     c.var.stats.summary(now),
+    c.var.registry.publishing(),
   ]);
-  const key = `${table.version}\n${crawl.version}\n${publication?.generation ?? 0}\n${publication?.published ?? ""}`;
+  const key = `${table.version}\n${crawl.version}\n${publication?.generation ?? 0}\n${publication?.published ?? ""}\n${publishing?.generation ?? 0}`;
   const reuse = c.var.settings.isolateCacheMs > 0 && rendered.key === key && now < rendered.until;
   if (!reuse) Object.assign(rendered, { key, until: now + CACHE_SECONDS * 1000, html: null, json: null });
-  const report = () => buildStatusReport(table, crawl.value, publication, new Date(now), downloads === null ? null : publicSummary(downloads, table));
+  const report = () => buildStatusReport(table, crawl.value, publication, new Date(now), downloads === null ? null : publicSummary(downloads, table), publishing);
   if (as === "html") return (rendered.html ??= String(await renderStatusPage(report())));
   return (rendered.json ??= JSON.stringify(report()));
 }

@@ -2,7 +2,7 @@ import type { CrawlState, MirrorTable } from "../mirrors/types";
 import type { Descriptor } from "../oci/descriptor";
 import type { Digest } from "../oci/reference";
 import { keys } from "./keys";
-import type { BlobRecord, Manifest, MirrorOverride, Publication } from "./records";
+import type { BlobRecord, Manifest, MirrorOverride, Publication, PublishingRecord } from "./records";
 import type { VersionMetadata } from "./versioned-cache";
 
 /**
@@ -84,6 +84,22 @@ export function generationEntry(publication: Publication): KvEntry {
 /** `publication`: the newest `generation:<n>` value. */
 export function publicationEntry(publication: Publication): KvEntry {
   return { key: keys.publication(), value: JSON.stringify(publication) };
+}
+
+/** `publishing`: the publication a publisher is about to write. */
+export function publishingEntry(record: PublishingRecord): KvEntry {
+  return { key: keys.publishing(), value: JSON.stringify({ generation: record.generation, started: record.started }) };
+}
+
+/** The `publishing` record's value, if it is one. */
+export function parsePublishing(text: string | null): PublishingRecord | null {
+  if (text === null) return null;
+  try {
+    const { generation, started } = JSON.parse(text) as Partial<PublishingRecord>;
+    return Number.isSafeInteger(generation) && typeof started === "string" ? { generation: generation!, started } : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Writes one entry, with its metadata when it has any. */

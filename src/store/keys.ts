@@ -19,6 +19,8 @@ export const keys = {
   signingKey: () => "signing-key",
   catalog: () => "catalog",
   publication: () => "publication",
+  /** Written before a publication's first write; its generation ahead of `publication` means one is under way or was interrupted. */
+  publishing: () => "publishing",
   generation: (generation: number) => `generation:${generation}`,
   mirrors: () => "mirrors",
   /** The operator's switches of single mirrors (`frontdoor mirrors enable/disable`), applied to every table loaded; the worker never reads it. */

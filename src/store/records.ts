@@ -52,6 +52,13 @@ export interface InventorySummary {
   sets?: Array<{ name: string; generations: Array<{ generation: number; entries: number }> }>;
 }
 
+/** Value of `publishing`: the publication a publisher started, with the time it started. */
+export interface PublishingRecord {
+  generation: number;
+  /** RFC 3339. */
+  started: string;
+}
+
 /** Value of `publication` (the newest) and of `generation:<n>` (each one kept). */
 export interface Publication {
   generation: number;

@@ -1,7 +1,8 @@
 import type { Digest } from "../oci/reference";
 import { keys } from "./keys";
 import type { Descriptor } from "../oci/descriptor";
-import type { BlobRecord, Manifest, ManifestMetadata, Publication } from "./records";
+import type { BlobRecord, Manifest, ManifestMetadata, Publication, PublishingRecord } from "./records";
+import { parsePublishing } from "./encode";
 import { IMMUTABLE_RECORD_MS, RecordCache } from "./record-cache";
 
 /** Rough bytes of a small JSON record in the cache. */
@@ -69,6 +70,11 @@ export class RegistryStore {
   publication(): Promise<Publication | null> {
     const key = keys.publication();
     return this.cache.through(key, this.freshness.mutableMs, () => this.kv.get<Publication>(key, "json"), () => RECORD_BYTES);
+  }
+
+  /** The `publishing` record: read for the status page, which says when a publication is under way or was cut off. */
+  async publishing(): Promise<PublishingRecord | null> {
+    return parsePublishing(await this.kv.get(keys.publishing(), "text"));
   }
 
   generation(generation: number): Promise<Publication | null> {

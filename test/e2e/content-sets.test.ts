@@ -1,3 +1,4 @@
+import { BIG_DEMO_REF } from "../../scripts/lib/stack/local-stack";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -84,8 +85,9 @@ describe("content sets: a mirror carrying only linux/amd64", () => {
     for (const digest of armOnly) expect(held.has(digest), digest).toBe(false);
     const rootIndex = JSON.parse(await readFile(join(mirror.dir, "index.json"), "utf8")) as { manifests: Array<{ digest: string; annotations?: Record<string, string> }> };
     // The set's refs: the demo image and the signature attachments that go with it.
-    const images = rootIndex.manifests.filter((entry) => !/\.sig$/.test(entry.annotations?.["org.opencontainers.image.ref.name"] ?? ""));
-    expect(images.map((entry) => entry.digest)).toEqual([context().demo.index.digest]);
+    const refs = rootIndex.manifests.map((entry) => entry.annotations?.["org.opencontainers.image.ref.name"] ?? "");
+    expect(refs.filter((ref) => !/\.sig$/.test(ref)).sort()).toEqual([BIG_DEMO_REF, `${DEMO_REPOSITORY}:${DEMO_TAG}`].sort());
+    expect(rootIndex.manifests.find((entry) => entry.annotations?.["org.opencontainers.image.ref.name"] === `${DEMO_REPOSITORY}:${DEMO_TAG}`)?.digest).toBe(context().demo.index.digest);
 
     expect(await context().stack.crawl()).toBe("ok");
     const report = await status(context());

@@ -3,6 +3,8 @@ import { planPublication, type PublicationPlan } from "../../../src/publish/plan
 import { checkDroppedTags, checkKvLimits } from "../../../src/publish/safety";
 import { LAYOUT_FILES } from "../../../src/oci/layout";
 import { publishedHashes } from "../../../src/store/publication-store";
+import { parsePublishing, publishingEntry } from "../../../src/store/encode";
+import { keys } from "../../../src/store/keys";
 import { FsLayout } from "./fs-layout";
 import { adoptLookasideFiles } from "../signing/sign-tree";
 import type { KvTarget } from "../kv/kv-target";
@@ -15,6 +17,8 @@ export interface PublishTreeOptions {
   writeTree?: boolean;
   /** Publish even when it stops serving every tag, or most of them (`--allow-drop`). */
   allowDrop?: boolean;
+  /** Told when an earlier publication was cut off before it finished; this one completes it. */
+  warn?: (message: string) => void;
   /** The operator's content sets (`frontdoor publish --sets sets.toml`). */
   sets?: readonly ContentSet[];
 }
@@ -50,8 +54,14 @@ export async function publishTree(treeDir: string, target: KvTarget, options: Pu
   // Lookaside files another tool wrote (skopeo's lookaside-staging) get the blob copy mirrors serve.
   if (options.writeTree ?? true) await adoptLookasideFiles(treeDir);
   const treeGeneration = await readTreeGeneration(tree);
-  const publication = await target.readPublication();
-  const generation = nextGeneration(treeGeneration, publication?.generation ?? null);
+  const [publication, started] = await Promise.all([target.readPublication(), target.readText(keys.publishing())]);
+  const cutOff = parsePublishing(started);
+  if (cutOff !== null && cutOff.generation > (publication?.generation ?? 0)) {
+    options.warn?.(
+      `generation ${cutOff.generation}, started ${cutOff.started}, never finished: some tags may already serve its manifests while publication names ${publication?.generation ?? "none"}; this publication completes it`,
+    );
+  }
+  const generation = nextGeneration(treeGeneration, Math.max(publication?.generation ?? 0, cutOff?.generation ?? 0) || null);
   const listed = await target.listPublished();
   const currentKeys = [...listed.keys()];
   const plan = await planPublication(tree, {
@@ -64,6 +74,10 @@ export async function publishTree(treeDir: string, target: KvTarget, options: Pu
   });
   checkKvLimits(plan);
   checkDroppedTags(plan, currentKeys, { allowDrop: options.allowDrop ?? false });
+  if (!plan.unchanged) {
+    // Before the first write: a run cut off from here on is reported by the next one and by the status page.
+    await target.putEntries([publishingEntry({ generation: plan.generation, started: rfc3339(new Date()) })]);
+  }
   await target.applyPlan(plan);
   if (options.writeTree ?? true) {
     // Rewritten only when they change, so an unchanged tree gives mirrors nothing new to sync.

@@ -7,7 +7,7 @@ import { publishTree } from "../../../scripts/lib/publish/publish-tree";
 import { localNamespaceId } from "../../../scripts/lib/kv/wrangler-config";
 import { REF_NAME_ANNOTATION } from "../../../src/oci/layout";
 import type { CrawlState } from "../../../src/mirrors/types";
-import { crawlStateEntry, putEntry } from "../../../src/store/encode";
+import { crawlStateEntry, publishingEntry, putEntry } from "../../../src/store/encode";
 import { keys } from "../../../src/store/keys";
 import { PROJECT, run, runCli, withTempDir } from "./run-cli";
 import { stubWrangler, type StubWrangler } from "./stub-wrangler";
@@ -255,6 +255,22 @@ describe("frontdoor publish", () => {
     const held = await withLocalKv(async (kv) => (await kv.list()).keys.map((key) => key.name));
     expect(held).toContain(keys.tag("demo/hello", "latest"));
     expect(held.filter((key) => key === keys.tag("demo/hello", "old") || key.endsWith(`@${oldRoot}`))).toEqual([]);
+  });
+});
+
+describe("frontdoor publish after a publication that was cut off", () => {
+  it("Should say so, take the next generation and complete it", async () => {
+    await demoTree();
+    expect((await runCli(["publish", tree, "--local", persist])).code).toBe(0);
+    await withLocalKv((kv) => putEntry(kv, publishingEntry({ generation: 2, started: "2026-12-01T08:00:00Z" })));
+    await writeDemoTree(tree, { tag: "next", message: "next" });
+    const result = await runCli(["publish", tree, "--local", persist]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain("generation 2, started 2026-12-01T08:00:00Z, never finished");
+    expect(result.stdout).toContain("Published generation 3");
+    const [publication, publishing] = await withLocalKv(async (kv) => [await kv.get<{ generation: number }>(keys.publication(), "json"), await kv.get<{ generation: number }>(keys.publishing(), "json")]);
+    expect(publication?.generation).toBe(3);
+    expect(publishing?.generation).toBe(3);
   });
 });
 

@@ -3,7 +3,7 @@ import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { CrawlState, Mirror } from "../../../src/mirrors/types";
 import type { StatusReport } from "../../../src/render/status-report";
-import { publicationEntry, putEntry } from "../../../src/store/encode";
+import { publicationEntry, publishingEntry, putEntry } from "../../../src/store/encode";
 import { healthy, mirror, seedMirrors } from "../helpers/mirrors";
 
 const MIRRORS: Mirror[] = [
@@ -131,5 +131,25 @@ describe("GET /", () => {
   it("Should say so when no mirror is configured", async () => {
     await seedWorld([], {});
     expect(await (await statusHtml()).text()).toContain("No public mirrors are configured.");
+  });
+});
+
+describe("A publication that was started and not finished", () => {
+  beforeEach(() => reset());
+
+  it("Should be named on the page and in the JSON while it is newer than the publication", async () => {
+    await seedWorld();
+    await putEntry(env.REGISTRY, publishingEntry({ generation: 4, started: "2026-11-27T11:05:00Z" }));
+    expect((await statusJson()).publishing).toEqual({ generation: 4, started: "2026-11-27T11:05:00Z" });
+    const page = await (await exports.default.fetch(new Request("http://frontdoor.test/"))).text();
+    expect(page).toMatch(/id="publishing">Generation <strong>4<\/strong> was started/);
+  });
+
+  it("Should be forgotten once the publication reached it", async () => {
+    await seedWorld();
+    await putEntry(env.REGISTRY, publishingEntry({ generation: 3, started: "2026-11-27T10:59:00Z" }));
+    expect((await statusJson()).publishing).toBeNull();
+    const page = await (await exports.default.fetch(new Request("http://frontdoor.test/"))).text();
+    expect(page).not.toContain('id="publishing"');
   });
 });
