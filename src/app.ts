@@ -44,12 +44,13 @@ export function buildApp(options: AppOptions = {}): Hono<AppEnv> {
   app.use(requestLog(options.log));
   app.use(securityHeaders());
   app.use(async function attachServices(c, next) {
-    const { settings, registry, mirrors, signatures, stats } = root.servicesFor(c.env);
+    const { settings, registry, mirrors, signatures, stats, statusCache } = root.servicesFor(c.env);
     c.set("settings", settings);
     c.set("registry", registry);
     c.set("mirrors", mirrors);
     c.set("signatures", signatures);
     c.set("stats", stats);
+    c.set("statusCache", statusCache);
     c.set("failover", failover);
     await next();
   });

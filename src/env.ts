@@ -1,6 +1,7 @@
 import type { MirrorStore } from "./store/mirror-store";
 import type { RegistryStore } from "./store/registry-store";
 import type { SignatureStore } from "./store/signature-store";
+import type { StatusCache } from "./render/status-cache";
 import type { Settings } from "./config";
 import type { Failover } from "./mirrors/failover";
 import type { DownloadStats } from "./stats/download-stats";
@@ -60,6 +61,7 @@ export interface Variables {
   /** The isolate's retry memory and retry signal, created once with the app. */
   failover: Failover;
   signatures: SignatureStore;
+  statusCache: StatusCache;
   /** Where blob redirects are counted. */
   stats: DownloadStats;
   /** Facts for the request's log line. */

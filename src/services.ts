@@ -5,6 +5,7 @@ import { MirrorStore } from "./store/mirror-store";
 import { RecordCache } from "./store/record-cache";
 import { recordFreshness, RegistryStore } from "./store/registry-store";
 import { SignatureStore } from "./store/signature-store";
+import { StatusCache } from "./render/status-cache";
 import { VersionedCache } from "./store/versioned-cache";
 import { createFailover, type Failover } from "./mirrors/failover";
 import { AnalyticsEngineStats } from "./stats/analytics-engine";
@@ -18,6 +19,8 @@ export interface Services {
   registry: RegistryStore;
   mirrors: MirrorStore;
   signatures: SignatureStore;
+  /** The status routes' renderings and lookups, kept between requests of the isolate. */
+  statusCache: StatusCache;
   /** Where blob redirects are counted and the status page reads the figures. */
   stats: DownloadStats;
 }
@@ -36,6 +39,8 @@ export class CompositionRoot {
   private readonly crawlSettings = new WeakMap<Env, CrawlSettings>();
   private memoryStats: MemoryDownloadStats | null = null;
 
+  private readonly statusCache = new StatusCache();
+
   constructor(
     readonly cache: VersionedCache = new VersionedCache(),
     readonly records: RecordCache = new RecordCache(),
@@ -53,6 +58,7 @@ export class CompositionRoot {
         registry: new RegistryStore(env.REGISTRY, this.records, recordFreshness(settings.isolateCacheMs)),
         mirrors: new MirrorStore(env.REGISTRY, this.cache, settings.isolateCacheMs),
         signatures: new SignatureStore(env.REGISTRY),
+        statusCache: this.statusCache,
         stats: this.statsFor(env),
       };
       this.services.set(env, services);

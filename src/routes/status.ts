@@ -2,7 +2,6 @@ import { Hono, type Context } from "hono";
 import type { AppEnv } from "../env";
 import { RegistryError } from "../errors";
 import { prefersJson } from "../http/accept";
-import type { Mirror, MirrorTable } from "../mirrors/types";
 import { renderMirrorPage, renderStatusPage } from "../render/status-page";
 import { buildMirrorReport, buildStatusReport } from "../render/status-report";
 import { publicSummary } from "../stats/download-stats";
@@ -13,14 +12,11 @@ const CACHE_CONTROL = "public, max-age=30";
 const CACHE_SECONDS = 30;
 
 /**
- * The isolate's last rendering of the status report, as HTML and as JSON,
- * for one version of the mirror table, crawl state and publication: served
- * again until one of them changes, for at most CACHE_SECONDS (as long as
- * browsers may keep it), so a busy status page costs one rendering per
- * isolate per crawl run instead of one per request.
+ * The status report as HTML or JSON for the current table, crawl state,
+ * publication and downloads: rendered again when one of them changes, else
+ * at most every CACHE_SECONDS (as long as browsers may keep it), so a busy
+ * status page costs one rendering per isolate per crawl run, not one per request.
  */
-const rendered: { key: string; until: number; html: string | null; json: string | null } = { key: "", until: 0, html: null, json: null };
-
 async function currentRendering(c: Context<AppEnv>, as: "html" | "json"): Promise<string> {
   const now = Date.now();
   const [table, crawl, publication, downloads, publishing] = await readTogether([
@@ -31,19 +27,9 @@ async function currentRendering(c: Context<AppEnv>, as: "html" | "json"): Promis
     c.var.registry.publishing(),
   ]);
   const key = `${table.version}\n${crawl.version}\n${publication?.generation ?? 0}\n${publication?.published ?? ""}\n${publishing?.generation ?? 0}`;
-  const reuse = c.var.settings.isolateCacheMs > 0 && rendered.key === key && now < rendered.until;
-  if (!reuse) Object.assign(rendered, { key, until: now + CACHE_SECONDS * 1000, html: null, json: null });
+  const maxAgeMs = c.var.settings.isolateCacheMs > 0 ? CACHE_SECONDS * 1000 : 0;
   const report = () => buildStatusReport(table, crawl.value, publication, new Date(now), downloads === null ? null : publicSummary(downloads, table), publishing);
-  if (as === "html") return (rendered.html ??= String(await renderStatusPage(report())));
-  return (rendered.json ??= JSON.stringify(report()));
-}
-
-/** The loaded table's mirrors by id, rebuilt when the table's version changes. */
-let mirrorsById: { version: string; byId: Map<string, Mirror> } | null = null;
-
-function byId(table: MirrorTable): Map<string, Mirror> {
-  if (mirrorsById?.version !== table.version) mirrorsById = { version: table.version, byId: new Map(table.mirrors.map((mirror) => [mirror.id, mirror])) };
-  return mirrorsById.byId;
+  return c.var.statusCache.rendering(key, as, now, maxAgeMs, async () => (as === "html" ? String(await renderStatusPage(report())) : JSON.stringify(report())));
 }
 
 /**
@@ -66,7 +52,7 @@ export const status = new Hono<AppEnv>()
     const asJson = requested.endsWith(".json") || prefersJson(c.req.header("Accept"));
     const id = requested.endsWith(".json") ? requested.slice(0, -".json".length) : requested;
     const [table, crawl, publication] = await readTogether([c.var.mirrors.table(), c.var.mirrors.crawlState(), c.var.registry.publication()]);
-    const report = buildMirrorReport(byId(table), id, crawl, publication, new Date());
+    const report = buildMirrorReport(c.var.statusCache.byId(table), id, crawl, publication, new Date());
     if (report === null) throw new RegistryError("NOT_FOUND", { detail: { path: new URL(c.req.url).pathname } });
     c.header("Cache-Control", CACHE_CONTROL);
     c.header("Vary", "Accept");
