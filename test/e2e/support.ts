@@ -190,10 +190,15 @@ export function expectBlobsServedByStaticServers(stack: LocalStack, expected: Ma
   }
 }
 
-/** Makes the origin and every mirror serve `digest` with one byte flipped: same size, wrong digest. */
-export async function tamperEverywhere(stack: LocalStack, digest: string): Promise<void> {
+/**
+ * Makes the origin and every mirror serve `digest` with one byte flipped: same size, wrong digest.
+ * The last byte unless `at` names another: a client that checks the digest refuses either, but a GPG
+ * signature file is a compressed OpenPGP message whose last byte only ends the deflate stream after
+ * the signed packets, and gpg still finds the signature good with it flipped about one time in three.
+ */
+export async function tamperEverywhere(stack: LocalStack, digest: string, at?: (size: number) => number): Promise<void> {
   const bytes = new Uint8Array(await readFile(join(stack.tree, blobPath(digest))));
-  bytes[bytes.length - 1]! ^= 0xff;
+  bytes[at === undefined ? bytes.length - 1 : at(bytes.length)]! ^= 0xff;
   for (const { server } of stack.servers()) server.tamper(blobPath(digest), bytes);
 }
 
