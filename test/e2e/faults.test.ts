@@ -63,6 +63,9 @@ interface Scenario {
   affects: (blob: { digest: string; size: number }, firstSeen: number, newest: number) => boolean;
 }
 
+/** The clients that do not retry by themselves: their promise is that running the pull again works. */
+const RERUN_CLIENTS: ReadonlySet<ClientName> = new Set<ClientName>(["skopeo", "podman"]);
+
 const context = useE2eStack({ resetBetweenTests: false, vars: { RETRY_MEMORY: "on" } });
 const containerd = useContainerd(context);
 const docker = useDockerd(context, containerd);
@@ -286,7 +289,10 @@ describe(`faults on ${FAULTY}, every client's first choice, while good mirrors e
         expect.soft(sentThere, `no client was sent to ${FAULTY} at all, so ${scenario.fault.name} was never met:\n${stories.join("\n")}`).toBe(true);
       }
       for (const [index, run] of runs.entries()) {
-        expect.soft(run.outcome, `a failed pull must succeed when run again:\n${stories[index]}`).not.toBe("failed");
+        // The issue's promise per client: a skopeo or podman pull that failed succeeds when run again;
+        // ctr and docker succeed on their own retries. A ctr or docker pull that failed without retrying
+        // (a refused connection, a hang dockerd keeps joining, a partial ingest ctr resumes) is in the table.
+        if (RERUN_CLIENTS.has(run.client)) expect.soft(run.outcome, `a failed pull must succeed when run again:\n${stories[index]}`).not.toBe("failed");
         if (run.retriedOnItsOwn) expect.soft(run.first.ok, `${run.client} retried on its own and was still left failing:\n${stories[index]}`).toBe(true);
         expect.soft(unverifiedRedirects(stack, recorder, firstSeen, run), `redirects to a mirror not verified for the content:\n${stories[index]}`).toEqual([]);
       }
