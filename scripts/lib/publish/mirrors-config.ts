@@ -224,6 +224,39 @@ function issueLine(lines: string[], path: PropertyKey[]): number | null {
   return null;
 }
 
+/**
+ * Parses a TOML file and validates it with `schema`; a syntax error or any
+ * schema issue is thrown by `fail` with every problem on its line
+ * (`lineOf` finds a schema path's line), sorted by line.
+ */
+export function parseTomlFile<T>(
+  text: string,
+  schema: z.ZodType<T>,
+  lineOf: (lines: string[], path: PropertyKey[]) => number | null,
+  fail: (issues: ConfigIssue[]) => Error,
+): T {
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (error) {
+    if (error instanceof TomlError) {
+      const firstLine = error.message.split("\n")[0] ?? "";
+      throw fail([{ line: error.line, message: `TOML syntax error: ${firstLine.replace(/^Invalid TOML document: /, "")}` }]);
+    }
+    throw error;
+  }
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const lines = text.split(/\r?\n/);
+  const issues = result.error.issues.map((issue) => ({
+    // An unknown key's issue points at its table; the key itself is on a line of its own.
+    line: lineOf(lines, issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0]!] : issue.path),
+    message: `${issue.path.length > 0 ? `${describePath(issue.path)}: ` : ""}${issue.message}`,
+  }));
+  issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  throw fail(issues);
+}
+
 export function describePath(path: PropertyKey[]): string {
   return path.map((part, i) => (typeof part === "number" ? `[${part}]` : `${i === 0 ? "" : "."}${String(part)}`)).join("");
 }
@@ -240,33 +273,13 @@ export async function contentVersion(value: Pick<MirrorTable, "origin" | "mirror
  * versioned by a hash of its content. Throws MirrorConfigError naming each bad line.
  */
 export async function parseMirrorConfig(text: string, file = "mirrors.toml"): Promise<MirrorTable> {
-  let raw: unknown;
-  try {
-    raw = parse(text);
-  } catch (error) {
-    if (error instanceof TomlError) {
-      const firstLine = error.message.split("\n")[0] ?? "";
-      throw new MirrorConfigError(file, [{ line: error.line, message: `TOML syntax error: ${firstLine.replace(/^Invalid TOML document: /, "")}` }]);
-    }
-    throw error;
-  }
-  const result = fileSchema.safeParse(raw);
-  if (!result.success) {
-    const lines = text.split(/\r?\n/);
-    const issues = result.error.issues.map((issue) => ({
-      // An unknown key's issue points at its table; the key itself is on a line of its own.
-      line: issueLine(lines, issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0]!] : issue.path),
-      message: `${issue.path.length > 0 ? `${describePath(issue.path)}: ` : ""}${issue.message}`,
-    }));
-    issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
-    throw new MirrorConfigError(file, issues);
-  }
+  const data = parseTomlFile(text, fileSchema, issueLine, (issues) => new MirrorConfigError(file, issues));
 
   const origin: Origin | null =
-    result.data.origin === undefined
+    data.origin === undefined
       ? null
-      : { baseUrl: result.data.origin.base_url, ...(result.data.origin.country === undefined ? {} : { country: result.data.origin.country }) };
-  const mirrors: Mirror[] = result.data.mirror.map((mirror) => ({
+      : { baseUrl: data.origin.base_url, ...(data.origin.country === undefined ? {} : { country: data.origin.country }) };
+  const mirrors: Mirror[] = data.mirror.map((mirror) => ({
     id: mirror.id,
     baseUrl: mirror.base_url,
     country: mirror.country,

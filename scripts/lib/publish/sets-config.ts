@@ -1,8 +1,7 @@
-import { parse, TomlError } from "smol-toml";
 import { z } from "zod";
 import { SET_NAME_PATTERN, WHOLE_TREE_SET, type ContentSet, type PlatformPattern } from "../../../src/publish/content-sets";
 import { isRepositoryName } from "../../../src/oci/reference";
-import { describePath, keyLine, MirrorConfigError, type ConfigIssue } from "./mirrors-config";
+import { keyLine, MirrorConfigError, parseTomlFile, type ConfigIssue } from "./mirrors-config";
 
 /** A sets file that cannot be loaded; its message lists every problem as `<file>:<line>: <message>`. */
 export class SetsConfigError extends MirrorConfigError {
@@ -66,25 +65,6 @@ function issueLine(lines: string[], path: PropertyKey[]): number | null {
  * Throws SetsConfigError naming each bad line.
  */
 export function parseSetsConfig(text: string, file = "sets.toml"): ContentSet[] {
-  let raw: unknown;
-  try {
-    raw = parse(text);
-  } catch (error) {
-    if (error instanceof TomlError) {
-      const firstLine = error.message.split("\n")[0] ?? "";
-      throw new SetsConfigError(file, [{ line: error.line, message: `TOML syntax error: ${firstLine.replace(/^Invalid TOML document: /, "")}` }]);
-    }
-    throw error;
-  }
-  const result = fileSchema.safeParse(raw);
-  if (!result.success) {
-    const lines = text.split(/\r?\n/);
-    const issues = result.error.issues.map((issue) => ({
-      line: issueLine(lines, issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0]!] : issue.path),
-      message: `${issue.path.length > 0 ? `${describePath(issue.path)}: ` : ""}${issue.message}`,
-    }));
-    issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
-    throw new SetsConfigError(file, issues);
-  }
-  return result.data.set.map((set) => ({ name: set.name, repositories: set.repositories, platforms: set.platforms }));
+  const data = parseTomlFile(text, fileSchema, issueLine, (issues) => new SetsConfigError(file, issues));
+  return data.set.map((set) => ({ name: set.name, repositories: set.repositories, platforms: set.platforms }));
 }
