@@ -67,17 +67,17 @@ async function fetchBlob(url: string, descriptor: Descriptor): Promise<Uint8Arra
   return checked(await body(response, url, descriptor.size), descriptor, url);
 }
 
+/** The response when it is 200; null for 404; any other status is SOURCE_INVALID. */
+async function foundOrNull(response: Response, url: string): Promise<Response | null> {
+  if (response.status === 200) return response;
+  await response.body?.cancel();
+  if (response.status === 404) return null;
+  throw new SigningError("SOURCE_INVALID", `${url} answered HTTP ${response.status}`);
+}
+
 async function fetchOptional(url: string): Promise<Uint8Array | null> {
-  const response = await get(url);
-  if (response.status === 404) {
-    await response.body?.cancel();
-    return null;
-  }
-  if (response.status !== 200) {
-    await response.body?.cancel();
-    throw new SigningError("SOURCE_INVALID", `${url} answered HTTP ${response.status}`);
-  }
-  return body(response, url);
+  const response = await foundOrNull(await get(url), url);
+  return response === null ? null : body(response, url);
 }
 
 /** The front door: manifests from `/v2/`, blobs and lookaside files through its redirects to mirrors. */
@@ -91,15 +91,8 @@ export class FrontDoorSource implements ImageSource {
 
   async manifest(repository: string, reference: string): Promise<ResolvedManifest | null> {
     const url = `${this.registry}/v2/${repository}/manifests/${reference}`;
-    const response = await get(url, [...MANIFEST_MEDIA_TYPES].join(", "));
-    if (response.status === 404) {
-      await response.body?.cancel();
-      return null;
-    }
-    if (response.status !== 200) {
-      await response.body?.cancel();
-      throw new SigningError("SOURCE_INVALID", `${url} answered HTTP ${response.status}`);
-    }
+    const response = await foundOrNull(await get(url, [...MANIFEST_MEDIA_TYPES].join(", ")), url);
+    if (response === null) return null;
     const mediaType = response.headers.get("Content-Type")?.split(";")[0]?.trim() ?? "";
     if (!MANIFEST_MEDIA_TYPES.has(mediaType)) throw new SigningError("SOURCE_INVALID", `${url} answered ${mediaType || "no Content-Type"}, not a manifest`);
     const bytes = await body(response, url);
