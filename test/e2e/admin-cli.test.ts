@@ -49,7 +49,7 @@ describe("frontdoor mirrors against the local stack", () => {
     expect(stack.mirrors.filter(({ id }) => id !== SWITCHED).every(({ id }) => markerReads(id) === 1)).toBe(true);
 
     const list = JSON.parse((await mirrorsCli("list", "--json")).stdout) as { mirrors: Array<{ id: string; status: string }> };
-    expect(Object.fromEntries(list.mirrors.map((row) => [row.id, row.status]))).toEqual({ "de-fra": "disabled", "us-iad": "up", "jp-tyo": "up" });
+    expect(Object.fromEntries(list.mirrors.map((row) => [row.id, row.status]))).toEqual({ "de-fra": "disabled", "us-iad": "up", "jp-tyo": "up", "nl-ams": "up" });
     const history = JSON.parse((await mirrorsCli("history", "us-iad", "--json")).stdout) as { recent: Array<{ outcome: string }> };
     expect(history.recent.length).toBeGreaterThanOrEqual(2);
     expect(history.recent[0]!.outcome).toBe("pass");

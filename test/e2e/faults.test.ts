@@ -293,7 +293,9 @@ describe(`faults on ${FAULTY}, every client's first choice, while good mirrors e
         // ctr and docker succeed on their own retries. A ctr or docker pull that failed without retrying
         // (a refused connection, a hang dockerd keeps joining, a partial ingest ctr resumes) is in the table.
         if (RERUN_CLIENTS.has(run.client)) expect.soft(run.outcome, `a failed pull must succeed when run again:\n${stories[index]}`).not.toBe("failed");
-        if (run.retriedOnItsOwn) expect.soft(run.first.ok, `${run.client} retried on its own and was still left failing:\n${stories[index]}`).toBe(true);
+        // docker retries some failures (a config it could not read) and not others (a layer that fails its check):
+        // a client that retried on its own must not be left failing, by that run or the next.
+        if (run.retriedOnItsOwn) expect.soft(run.outcome, `${run.client} retried on its own and was still left failing:\n${stories[index]}`).not.toBe("failed");
         expect.soft(unverifiedRedirects(stack, recorder, firstSeen, run), `redirects to a mirror not verified for the content:\n${stories[index]}`).toEqual([]);
       }
       const limit = bound(scenario.detection);

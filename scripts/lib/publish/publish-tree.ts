@@ -74,10 +74,8 @@ export async function publishTree(treeDir: string, target: KvTarget, options: Pu
   });
   checkKvLimits(plan);
   checkDroppedTags(plan, currentKeys, { allowDrop: options.allowDrop ?? false });
-  if (!plan.unchanged) {
-    // Before the first write: a run cut off from here on is reported by the next one and by the status page.
-    await target.putEntries([publishingEntry({ generation: plan.generation, started: rfc3339(new Date()) })]);
-  }
+  // With the content, before any pointer: a run cut off from here on is reported by the next one and by the status page.
+  if (!plan.unchanged) plan.content.unshift(publishingEntry({ generation: plan.generation, started: rfc3339(new Date()) }));
   await target.applyPlan(plan);
   if (options.writeTree ?? true) {
     // Rewritten only when they change, so an unchanged tree gives mirrors nothing new to sync.
