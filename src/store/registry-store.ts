@@ -73,8 +73,9 @@ export class RegistryStore {
   }
 
   /** The `publishing` record: read for the status page, which says when a publication is under way or was cut off. */
-  async publishing(): Promise<PublishingRecord | null> {
-    return parsePublishing(await this.kv.get(keys.publishing(), "text"));
+  publishing(): Promise<PublishingRecord | null> {
+    const key = keys.publishing();
+    return this.cache.through(key, this.freshness.mutableMs, async () => parsePublishing(await this.kv.get(key, "text")), () => RECORD_BYTES);
   }
 
   generation(generation: number): Promise<Publication | null> {

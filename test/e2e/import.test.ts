@@ -10,7 +10,7 @@ import { skopeo } from "../../scripts/lib/process/daemons";
 import { writeDemoTree } from "../../scripts/lib/stack/demo-tree";
 import { startLocalStack, type LocalStack } from "../../scripts/lib/stack/local-stack";
 import { runCli, type CliResult } from "../node/publish/run-cli";
-import { startReferenceRegistry, type ReferenceRegistry } from "./reference-registry";
+import { startReferenceRegistry, type ReferenceRegistry } from "../../scripts/lib/process/reference-registry";
 import { blobPath, DEMO_REPOSITORY, DEMO_TAG, readDemoImage, type DemoImage } from "./support";
 
 let scratch: string;
@@ -83,7 +83,7 @@ function blobGets(requests: Array<{ method: string; path: string }>): string[] {
 
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), "frontdoor-import-"));
-  registry = await startReferenceRegistry(join(scratch, "registry"));
+  registry = await startReferenceRegistry(join(scratch, "registry"), { accessLog: true });
 
   demoTree = join(scratch, "demo");
   await writeDemoTree(demoTree);

@@ -1,12 +1,12 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Digest } from "../../src/oci/reference";
 import { lookasidePath } from "../../src/signing/lookaside";
 import { skopeo } from "../../scripts/lib/process/daemons";
-import { runCommand, startDaemon, type Daemon } from "../../scripts/lib/process/processes";
+import { runCommand, type Daemon } from "../../scripts/lib/process/processes";
+import { startReferenceRegistry } from "../../scripts/lib/process/reference-registry";
 import { readPublicKey } from "../../scripts/lib/signing/cosign-key";
 import { gpgExportPublicKey, gpgGenerateKey, stopGpgAgents } from "../../scripts/lib/signing/gpg";
 import { imageRefs, signedDigests } from "../../scripts/lib/signing/sign-tree";
@@ -37,31 +37,6 @@ let gpgPublicKey: string;
 let tree: string;
 let digest: Digest;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startRegistry(dir: string): Promise<{ daemon: Daemon; host: string }> {
-  const port = await freePort();
-  const config = join(dir, "registry.yml");
-  await writeFile(config, ["version: 0.1", "storage:", "  filesystem:", `    rootdirectory: ${join(dir, "storage")}`, "http:", `  addr: 127.0.0.1:${port}`, ""].join("\n"));
-  const daemon = await startDaemon({
-    name: "docker-registry",
-    command: "docker-registry",
-    args: ["serve", config],
-    logFile: join(dir, "registry.log"),
-    ready: async () => (await fetch(`http://127.0.0.1:${port}/v2/`)).status === 200,
-  });
-  return { daemon, host: `127.0.0.1:${port}` };
-}
-
 /** skopeo copy of the tree's image to the reference registry, signing as `SIGNED_AS`, with registries.d staging lookaside files into the tree. */
 async function skopeoSignedCopy(signArgs: string[], env: NodeJS.ProcessEnv = {}) {
   const dir = await mkdtemp(join(scratch, "skopeo-"));
@@ -81,7 +56,7 @@ beforeAll(async () => {
   tree = join(stateDir, "tree");
   await writeDemoTree(tree, { repository: REPOSITORY, message: "signed by skopeo" });
   digest = (await imageRefs(tree))[0]!.digest;
-  ({ daemon: registry, host: registryHost } = await startRegistry(scratch));
+  ({ daemon: registry, host: registryHost } = await startReferenceRegistry(join(scratch, "registry")));
   gpgHome = join(scratch, "g");
   const fingerprint = await gpgGenerateKey(gpgHome, "skopeo signer <skopeo@frontdoor.invalid>");
   gpgPublicKey = join(scratch, "skopeo-signer.asc");

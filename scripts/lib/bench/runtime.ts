@@ -13,7 +13,7 @@ import { heyVersion, runHey, type LoadRun } from "./hey";
 import { randomSource, randomTable } from "./random-tables";
 import { referenceRegistryInstalled, startReferenceRegistry, type ReferenceRegistry } from "./reference-registry";
 import { writeSyntheticTree, type SyntheticTree } from "./synthetic-tree";
-import { freePort, processUsage, startWorkerd, workerdBinary, type WorkerdProcess, type WorkerdWorker } from "./workerd";
+import { freePort, processUsage, startWorkerd, workerdBinary, type WorkerdWorker } from "./workerd";
 
 /** How long and how often: the full run stays under about ten minutes on two cores, BENCH_QUICK=1 under two. */
 export interface RuntimeBenchOptions {
@@ -240,7 +240,7 @@ export async function runtimeBench({ quick, resultsFile }: RuntimeBenchOptions):
     let registry: ReferenceRegistry | null = null;
     if (await referenceRegistryInstalled()) {
       registry = await startReferenceRegistry(join(work, "registry"), demoTree, demoRef);
-      processes.push(registry);
+      processes.push(registry.daemon);
     }
 
     // Targets.
@@ -277,8 +277,8 @@ export async function runtimeBench({ quick, resultsFile }: RuntimeBenchOptions):
     if (registry !== null) {
       const registryUrl = registry.url;
       targets.push(
-        { name: "reference registry: GET manifest by tag", group: "reference registry", url: `${registryUrl}/v2/${demoRepository}/manifests/${demoTag}`, headers: { Accept: MANIFEST_ACCEPT }, expect: 200, pid: () => registry!.pid },
-        { name: "reference registry: GET blob (200, bytes)", group: "reference registry", url: `${registryUrl}/v2/${demoRepository}/blobs/${demoLayer}`, expect: 200, pid: () => registry!.pid },
+        { name: "reference registry: GET manifest by tag", group: "reference registry", url: `${registryUrl}/v2/${demoRepository}/manifests/${demoTag}`, headers: { Accept: MANIFEST_ACCEPT }, expect: 200, pid: () => registry!.daemon.pid },
+        { name: "reference registry: GET blob (200, bytes)", group: "reference registry", url: `${registryUrl}/v2/${demoRepository}/blobs/${demoLayer}`, expect: 200, pid: () => registry!.daemon.pid },
       );
     }
     for (const target of targets) if (target.pid === frontPid) target.headers = { ...CLIENT_HEADERS, ...(target.headers ?? {}) };

@@ -1,5 +1,5 @@
 import { readFile, writeFile } from "node:fs/promises";
-import { createServer, connect } from "node:net";
+import { connect } from "node:net";
 import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { startDaemon, type Daemon } from "../process/processes";
@@ -10,17 +10,7 @@ export function workerdBinary(): string {
   return join(dirname(require.resolve("@cloudflare/workerd-linux-64/package.json")), "bin", "workerd");
 }
 
-/** A port nothing listens on right now, on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
+export { freePort } from "../process/ports";
 
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
