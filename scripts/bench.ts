@@ -4,7 +4,8 @@
  * the bundled worker on workerd directly against a bare Hono worker, the
  * reference registry, and the publisher (scripts/lib/bench/runtime.ts).
  * `BENCH_QUICK=1` is a short smoke run; `--selection-only` stops after the
- * selection table. Loops are bounded in count and in time. Not a test: it
+ * selection table; `BENCH_ONLY=<text>` measures only the runtime targets whose
+ * group and name contain the text, and `BENCH_ROUNDS=<n>` sets the rounds. Loops are bounded in count and in time. Not a test: it
  * prints tables and writes bench-results.json.
  */
 import { join } from "node:path";
@@ -139,6 +140,13 @@ console.log(
 
 if (!process.argv.includes("--selection-only")) {
   const quick = process.env.BENCH_QUICK === "1";
-  const ok = await runtimeBench({ quick, resultsFile: join(PROJECT_DIR, "bench-results.json") });
+  const only = process.env.BENCH_ONLY;
+  const rounds = Number(process.env.BENCH_ROUNDS ?? "");
+  const ok = await runtimeBench({
+    quick,
+    resultsFile: join(PROJECT_DIR, "bench-results.json"),
+    ...(only === undefined ? {} : { only }),
+    ...(Number.isInteger(rounds) && rounds > 0 ? { roundsOverride: rounds } : {}),
+  });
   if (!ok) process.exitCode = 1;
 }

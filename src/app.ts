@@ -41,7 +41,6 @@ export function buildApp(options: AppOptions = {}): Hono<AppEnv> {
   const root = options.root ?? new CompositionRoot();
   const failover = options.failover ?? root.failover;
 
-  app.use(requestLog(options.log));
   app.use(securityHeaders());
   app.use(async function attachServices(c, next) {
     const { settings, registry, mirrors, signatures, stats, statusCache } = root.servicesFor(c.env);
@@ -54,6 +53,7 @@ export function buildApp(options: AppOptions = {}): Hono<AppEnv> {
     c.set("failover", failover);
     await next();
   });
+  app.use(requestLog(options.log));
 
   app.use("/v2/*", async function registryHeaders(c, next) {
     if (!READ_METHODS.has(c.req.method)) {

@@ -22,7 +22,16 @@ export interface Settings {
    * Records addressed by digest are held for a minute, or this long if longer.
    */
   isolateCacheMs: number;
+  /**
+   * Which requests get a line of the request log (`REQUEST_LOG`): "all", "errors" (5xx answers) or "off".
+   * By default "errors" in production, where the platform's invocation logs already record every request,
+   * and "all" in development.
+   */
+  requestLog: RequestLogMode;
 }
+
+export type RequestLogMode = "all" | "errors" | "off";
+const REQUEST_LOG_MODES: ReadonlySet<string> = new Set<RequestLogMode>(["all", "errors", "off"]);
 
 export type RetryMemoryMode = "on" | "isolate" | "off";
 const RETRY_MEMORY_MODES: ReadonlySet<string> = new Set<RetryMemoryMode>(["on", "isolate", "off"]);
@@ -69,6 +78,13 @@ export function parseRetryMemory(value: string | undefined): RetryMemoryMode {
   throw new Error(`RETRY_MEMORY must be "on", "isolate" or "off", got ${JSON.stringify(value)}`);
 }
 
+/** Reads `REQUEST_LOG`: "errors" in production and "all" in development when unset; any other value fails loudly. */
+export function parseRequestLog(value: string | undefined, production: boolean): RequestLogMode {
+  if (value === undefined || value === "") return production ? "errors" : "all";
+  if (REQUEST_LOG_MODES.has(value)) return value as RequestLogMode;
+  throw new Error(`REQUEST_LOG must be "all", "errors" or "off", got ${JSON.stringify(value)}`);
+}
+
 /**
  * Parses the request handlers' variables; an invalid value fails loudly.
  * The composition root (src/services.ts) calls it once per environment object.
@@ -77,12 +93,14 @@ export function settingsFrom(env: Env): Settings {
   if (env.FRONTDOOR_ENV !== undefined && env.FRONTDOOR_ENV !== "production" && env.FRONTDOOR_ENV !== "development") {
     throw new Error(`FRONTDOOR_ENV must be "production" or "development", got ${JSON.stringify(env.FRONTDOOR_ENV)}`);
   }
+  const production = env.FRONTDOOR_ENV !== "development";
   return {
-    production: env.FRONTDOOR_ENV !== "development",
+    production,
     mirrorListCap: parsePositiveInteger("MIRROR_LIST_CAP", env.MIRROR_LIST_CAP, DEFAULT_MIRROR_LIST_CAP),
     devClient: env.FRONTDOOR_ENV === "development" ? parseDevClient(env.DEV_CLIENT_LOCATION) : null,
     retryMemory: parseRetryMemory(env.RETRY_MEMORY),
     frontDoorHosts: parseFrontDoorHosts(env.FRONTDOOR_HOSTS),
     isolateCacheMs: parseBoundedInteger("ISOLATE_CACHE_MS", env.ISOLATE_CACHE_MS, DEFAULT_ISOLATE_CACHE_MS, MAX_ISOLATE_CACHE_MS),
+    requestLog: parseRequestLog(env.REQUEST_LOG, production),
   };
 }

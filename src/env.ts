@@ -19,6 +19,8 @@ export interface FrontdoorVars {
   DEV_CLIENT_LOCATION?: string;
   /** "on" (the default), "isolate" or "off": where blob GETs remember what each client was given, to walk its ranked list on retries. */
   RETRY_MEMORY?: string;
+  /** "all", "errors" (5xx answers) or "off": which requests get a request log line; "errors" in production and "all" in development by default. */
+  REQUEST_LOG?: string;
   /** Comma-separated host names of the front door; a host name below one of them carries a client's pin or avoid choice (docs/selection.md). */
   FRONTDOOR_HOSTS?: string;
   /** Milliseconds the isolate answers from its own copies of the mirror table, crawl state, tags and publication (default 5000; 0: never). */

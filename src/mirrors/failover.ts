@@ -16,10 +16,10 @@ export interface FailoverOptions extends RetryMemoryOptions {
 
 /** The isolate's failover state: by default an LRU backed by the location's Workers Cache, and the wall clock. */
 export function createFailover(options: FailoverOptions = {}): Failover {
-  const { signal, clock, ...memory } = options;
+  const { signal, clock = Date.now, ...memory } = options;
   return {
-    memory: new RetryMemory({ shared: new CacheAskStore(), ...memory }),
+    memory: new RetryMemory({ shared: new CacheAskStore(), clock, ...memory }),
     signal: signal ?? new RetrySignal(),
-    clock: clock ?? Date.now,
+    clock,
   };
 }

@@ -16,6 +16,16 @@ export const RESUME_WINDOW_MS = 30 * 60 * 1000;
 export const RETRY_MEMORY_ENTRIES = 4096;
 /** Longest wait for the location's shared copy of a memory entry; past it, the isolate's own copy decides. */
 export const SHARED_READ_DEADLINE_MS = 50;
+/**
+ * How long an isolate answers a client's abandoned-mirrors entry from its own
+ * copy after reading the location's. That entry only orders the client's first
+ * asks (`demoteAbandoned`), so a copy this old costs at most the blobs asked
+ * meanwhile going to a mirror another isolate saw the client leave; the entry
+ * of one client and digest, which decides where a come-back goes, is read on every ask.
+ */
+export const ABANDONED_FRESH_MS = 2_000;
+/** Longest wait for one shared write before the next history of the entry may be written. */
+export const SHARED_WRITE_DEADLINE_MS = 5_000;
 /** Most mirror ids one entry keeps: more than a ranked list holds under any sensible mirror list cap. */
 export const MAX_GIVEN = 64;
 
@@ -101,6 +111,8 @@ export interface RetryMemoryOptions {
   capacity?: number;
   shared?: SharedAskStore | null;
   sharedReadDeadlineMs?: number;
+  /** Milliseconds since the epoch; the wall clock by default. */
+  clock?: () => number;
 }
 
 /** Of two copies of one entry, the one written by the later ask. */
@@ -120,13 +132,20 @@ function newer(a: AskHistory | null, b: AskHistory | null): AskHistory | null {
  */
 export class RetryMemory {
   private readonly local: LruMap<string, AskHistory>;
+  /** When the location's copy of a client's abandoned-mirrors entry was last read, by local key. */
+  private readonly abandonedReadAt: LruMap<string, number>;
   private readonly shared: SharedAskStore | null;
+  /** Entries with a shared write in flight, and the history remembered since. */
+  private readonly writing = new Map<string, WriteSlot>();
   private readonly deadline: number;
+  private readonly clock: () => number;
 
   constructor(options: RetryMemoryOptions = {}) {
     this.local = new LruMap(options.capacity ?? RETRY_MEMORY_ENTRIES);
+    this.abandonedReadAt = new LruMap(options.capacity ?? RETRY_MEMORY_ENTRIES);
     this.shared = options.shared ?? null;
     this.deadline = options.sharedReadDeadlineMs ?? SHARED_READ_DEADLINE_MS;
+    this.clock = options.clock ?? Date.now;
   }
 
   /** Entries held in this isolate. */
@@ -143,8 +162,14 @@ export class RetryMemory {
    * Never rejects: a failing shared store counts as a miss.
    */
   async recall(key: AskKey, late: (work: Promise<unknown>) => void = () => undefined, useShared = true): Promise<AskHistory | null> {
-    const local = this.local.get(localKey(key)) ?? null;
+    const id = localKey(key);
+    const local = this.local.get(id) ?? null;
     if (this.shared === null || !useShared) return local;
+    const now = this.clock();
+    if (key.digest === null) {
+      const readAt = this.abandonedReadAt.get(id);
+      if (readAt !== undefined && now - readAt >= 0 && now - readAt < ABANDONED_FRESH_MS) return local;
+    }
     const read = this.shared.read(key).catch((error: unknown) => {
       console.error(JSON.stringify({ retryMemory: "shared read failed", error: String(error) }));
       return null;
@@ -159,18 +184,67 @@ export class RetryMemory {
       late(read);
       return local;
     }
-    return newer(local, parseAskHistory(shared));
+    if (key.digest === null) this.abandonedReadAt.set(id, now);
+    const merged = newer(local, parseAskHistory(shared));
+    if (merged !== null && merged !== local) this.local.set(id, merged);
+    return merged;
   }
 
-  /** Keeps `history` in the isolate at once; the returned promise is the shared write (unless `useShared` is false), for `waitUntil`. It never rejects. */
+  /**
+   * Keeps `history` in the isolate at once; the returned promise is the shared
+   * write (unless `useShared` is false), for `waitUntil`. It never rejects.
+   * One write per entry is in flight at a time: histories remembered meanwhile
+   * replace each other, and the one left is written when the write in flight
+   * ends, by the request that started it. So the location's copy ends with the
+   * isolate's latest, and a client asking faster than the cache answers costs
+   * one write per round trip, not one per ask.
+   */
   remember(key: AskKey, history: AskHistory, useShared = true): Promise<void> {
-    this.local.set(localKey(key), history);
+    const id = localKey(key);
+    this.local.set(id, history);
     if (this.shared === null || !useShared) return Promise.resolve();
-    return this.shared.write(key, history, Math.ceil(RESUME_WINDOW_MS / 1000)).catch((error: unknown) => {
+    const inFlight = this.writing.get(id);
+    if (inFlight !== undefined) {
+      inFlight.next = history;
+      return Promise.resolve();
+    }
+    const slot: WriteSlot = { next: null };
+    this.writing.set(id, slot);
+    return this.writeInTurn(key, id, history, slot);
+  }
+
+  private async writeInTurn(key: AskKey, id: string, first: AskHistory, slot: WriteSlot): Promise<void> {
+    let pending: AskHistory | null = first;
+    for (let round = 0; pending !== null && round < MAX_WRITES_IN_TURN; round++) {
+      await this.writeShared(key, pending);
+      pending = slot.next;
+      slot.next = null;
+    }
+    this.writing.delete(id);
+    if (pending !== null) await this.writeShared(key, pending);
+  }
+
+  /** One shared write; a write that has not ended after SHARED_WRITE_DEADLINE_MS frees the entry's turn all the same. */
+  private async writeShared(key: AskKey, history: AskHistory): Promise<void> {
+    const write = this.shared!.write(key, history, Math.ceil(RESUME_WINDOW_MS / 1000)).catch((error: unknown) => {
       console.error(JSON.stringify({ retryMemory: "shared write failed", error: String(error) }));
     });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, SHARED_WRITE_DEADLINE_MS);
+    });
+    await Promise.race([write, deadline]);
+    clearTimeout(timer);
   }
 }
+
+/** The history waiting for the write in flight of one entry to end. */
+interface WriteSlot {
+  next: AskHistory | null;
+}
+
+/** Most writes one request makes for one entry before it hands the turn to the next ask (its `waitUntil` is bounded). */
+const MAX_WRITES_IN_TURN = 32;
 
 function localKey(key: AskKey): string {
   return `${key.client}/${key.digest ?? "abandoned"}`;

@@ -34,7 +34,13 @@ export interface MetalinkFile {
  * so `*\/*` alone never yields a metalink).
  */
 export function prefersMetalink(accept: string | null, contentType: string): boolean {
+  if (!mayPreferMetalink(accept)) return false;
   return negotiate(accept, [contentType, MEDIA_TYPES.metalink4]) === MEDIA_TYPES.metalink4;
+}
+
+/** Whether `accept` names Metalink 4 at all: without it, no content type can lose to a metalink (a wildcard never prefers it). */
+export function mayPreferMetalink(accept: string | null): boolean {
+  return accept !== null && /metalink4\+xml/i.test(accept);
 }
 
 /** Lower-case ISO 3166-1 alpha-2 code, as RFC 5854 (4.2.16.1) and RFC 6249 (3.4) write it, or null. */

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { NO_TRANSFORM } from "../http/headers";
-import { prefersMetalink } from "../render/metalink";
+import { mayPreferMetalink, prefersMetalink } from "../render/metalink";
 import { blobRedirect, downloadLocations } from "../render/redirect";
 import { readTogether } from "../store/read-together";
 import { findBlob } from "./lookups";
@@ -24,12 +24,14 @@ export const blobs = new Hono<AppEnv>().get("/:name{.+}/blobs/:digest", async (c
   c.set("logDigest", digest);
   // A GET will need the mirror table and crawl state: read them alongside the blob record,
   // and let both reads finish even on a miss, so no KV read outlives the request.
+  // A metalink answer is not an ask: retry memory is read only for a GET that can be a redirect.
+  const accept = c.req.header("Accept") ?? null;
   const inputs = c.req.method === "GET" ? c.var.mirrors.selectionInputs() : undefined;
-  const recall = c.req.method === "GET" ? recallAsks(c, digest) : null;
-  const [blob, , recalled] = await readTogether([findBlob(c.var.registry, repository, digest), inputs, recall]);
+  const recall = c.req.method === "GET" && !mayPreferMetalink(accept) ? recallAsks(c, digest) : null;
+  const [blob, , early] = await readTogether([findBlob(c.var.registry, repository, digest), inputs, recall]);
   c.header("Vary", "Accept");
   const content = { repository, digest, size: blob.size, generation: blob.generation, ...(blob.sets === undefined ? {} : { sets: blob.sets }) };
-  if (prefersMetalink(c.req.header("Accept") ?? null, blob.mediaType ?? "application/octet-stream")) {
+  if (prefersMetalink(accept, blob.mediaType ?? "application/octet-stream")) {
     return metalinkAnswer(c, content, inputs);
   }
   c.header("Docker-Content-Digest", digest);
@@ -40,6 +42,7 @@ export const blobs = new Hono<AppEnv>().get("/:name{.+}/blobs/:digest", async (c
     c.header("ETag", `"${digest}"`);
     return c.body(null, 200);
   }
+  const recalled = recall === null ? await recallAsks(c, digest) : early;
   const ranked = orderForAsk(c, await chooseMirrors(c, content, inputs), recalled, blob.size);
   countRedirect(c, ranked[0], blob.size);
   const redirect = blobRedirect(downloadLocations(ranked, digest), digest, c.var.settings.mirrorListCap);

@@ -20,6 +20,10 @@ export interface RuntimeBenchOptions {
   quick: boolean;
   /** Where bench-results.json goes. */
   resultsFile: string;
+  /** Measure only the targets whose group and name contain this text. */
+  only?: string;
+  /** Rounds per target instead of the mode's own (1 quick, 3 full). */
+  roundsOverride?: number;
 }
 
 const MANIFEST_ACCEPT = [
@@ -147,10 +151,10 @@ function fixed(value: number, digits = 0): string {
  * worker, no dev proxy) against a bare Hono worker answering a constant 307,
  * in one run: interleaved rounds (baseline, target) per target, medians.
  */
-export async function runtimeBench({ quick, resultsFile }: RuntimeBenchOptions): Promise<boolean> {
+export async function runtimeBench({ quick, resultsFile, only, roundsOverride }: RuntimeBenchOptions): Promise<boolean> {
   const startedAt = performance.now();
   const seconds = quick ? 0.5 : 1.5;
-  const rounds = quick ? 1 : 3;
+  const rounds = roundsOverride ?? (quick ? 1 : 3);
   const concurrency = 16;
   const work = join(PROJECT_DIR, ".bench");
   await rm(work, { recursive: true, force: true });
@@ -209,6 +213,7 @@ export async function runtimeBench({ quick, resultsFile }: RuntimeBenchOptions):
       ["demo1000", "demo1000", {}],
       ["demo1000-retry-off", "demo1000", { RETRY_MEMORY: "off" }],
       ["synthetic", "synthetic", {}],
+      ["demo-log-all", "demo", { REQUEST_LOG: "all" }],
     ];
     for (const [name, namespace, vars] of setups) {
       frontPorts.set(name, await freePort());
@@ -272,6 +277,7 @@ export async function runtimeBench({ quick, resultsFile }: RuntimeBenchOptions):
       { name: "GET blob (307), RETRY_MEMORY=isolate", group: "mirrors and retry memory (demo)", url: url("demo-retry-isolate", `/v2/${demoRepository}/blobs/${demoLayer}`), expect: 307, pid: frontPid },
       { name: "GET blob (307), RETRY_MEMORY=off", group: "mirrors and retry memory (demo)", url: url("demo-retry-off", `/v2/${demoRepository}/blobs/${demoLayer}`), expect: 307, pid: frontPid },
       { name: "GET blob (307), 1,000 mirrors, RETRY_MEMORY=off", group: "mirrors and retry memory (demo)", url: url("demo1000-retry-off", `/v2/${demoRepository}/blobs/${demoLayer}`), expect: 307, pid: frontPid },
+      { name: "GET manifest by tag, REQUEST_LOG=all", group: "mirrors and retry memory (demo)", url: url("demo-log-all", `/v2/${demoRepository}/manifests/${demoTag}`), headers: { Accept: MANIFEST_ACCEPT }, expect: 200, pid: frontPid },
       { name: "hostile 32 KB path (414)", group: "mirrors and retry memory (demo)", url: url("demo", `/v2/${"/".repeat(16_000)}blobs/sha256:${"5e".repeat(32)}`), expect: 414, pid: frontPid },
     ];
     if (registry !== null) {
@@ -281,6 +287,7 @@ export async function runtimeBench({ quick, resultsFile }: RuntimeBenchOptions):
         { name: "reference registry: GET blob (200, bytes)", group: "reference registry", url: `${registryUrl}/v2/${demoRepository}/blobs/${demoLayer}`, expect: 200, pid: () => registry!.daemon.pid },
       );
     }
+    if (only !== undefined) targets.splice(0, targets.length, ...targets.filter((target) => `${target.group} ${target.name}`.includes(only)));
     for (const target of targets) if (target.pid === frontPid) target.headers = { ...CLIENT_HEADERS, ...(target.headers ?? {}) };
     // The same client headers on the baseline, so both parse the same request.
     const bareHeaders = { ...CLIENT_HEADERS };
@@ -402,6 +409,7 @@ function printReport(report: Report): void {
       `${ratio(find("GET blob (307), 1,000 mirrors"), find("GET blob (307)", "demo"))} with it on (every ask a come-back: the walk covers a longer list at 1,000 mirrors)`,
   );
   console.log(`- blob 307, retry memory on vs off: ${ratio(find("GET blob (307)", "demo"), find("GET blob (307), RETRY_MEMORY=off"))} (isolate vs off: ${ratio(find("GET blob (307), RETRY_MEMORY=isolate"), find("GET blob (307), RETRY_MEMORY=off"))})`);
+  console.log(`- manifest by tag with a request log line for every request (REQUEST_LOG=all) vs production's default (5xx only): ${ratio(find("GET manifest by tag, REQUEST_LOG=all"), find("GET manifest by tag", "demo"))}`);
   console.log(`- hostile 32 KB path vs GET manifest by tag: ${ratio(find("hostile 32 KB path (414)"), find("GET manifest by tag", "demo"))}`);
   console.log(`- vs the reference registry: manifest by tag ${ratio(find("GET manifest by tag", "demo"), find("reference registry: GET manifest by tag"))}, blob ${ratio(find("GET blob (307)", "demo"), find("reference registry: GET blob (200, bytes)"))}`);
   console.log(`- bundle: ${kib(report.bundle.rawBytes)} raw, ${kib(report.bundle.gzipBytes)} gzip; cold start: sockets ready ${fixed(report.coldStart.readyMs)} ms, first answer ${fixed(report.coldStart.firstAnswerMs)} ms after spawn`);

@@ -128,7 +128,7 @@ export async function startWorkerd(dir: string, name: string, config: WorkerdCon
   const daemon = await startDaemon({
     name: `workerd ${name}`,
     command: workerdBinary(),
-    args: ["serve", file],
+    args: ["serve", file, ...(process.env.BENCH_INSPECT !== undefined && name === "frontdoor" ? [`--inspector-addr=127.0.0.1:${process.env.BENCH_INSPECT}`] : [])],
     logFile: join(dir, `${name}.log`),
     ready: async () => (await Promise.all(config.sockets.map((socket) => accepts(socket.port)))).every(Boolean),
     readyTimeoutMs: 30_000,

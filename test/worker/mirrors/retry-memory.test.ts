@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { rangeFirstByte } from "../../../src/http/range";
 import { LruMap } from "../../../src/mirrors/lru";
 import {
+  ABANDONED_FRESH_MS,
   abandon,
   demoteAbandoned,
   chooseTarget,
@@ -165,6 +166,68 @@ describe("RetryMemory", () => {
     const memory = new RetryMemory({ shared: broken });
     await expect(memory.remember(key(), { given: ["near"], at: T0 })).resolves.toBeUndefined();
     expect(await memory.recall(key())).toEqual({ given: ["near"], at: T0 });
+  });
+
+  it("Should read a client's abandoned mirrors from the location once per freshness period, and a digest's entry on every ask", async () => {
+    let now = T0;
+    const reads: string[] = [];
+    const counting: SharedAskStore = {
+      read: (asked) => {
+        reads.push(asked.digest ?? "abandoned");
+        return Promise.resolve(null);
+      },
+      write: () => Promise.resolve(),
+    };
+    const memory = new RetryMemory({ shared: counting, clock: () => now });
+    const abandonedKey: AskKey = { ...key(), digest: null };
+    for (let ask = 0; ask < 5; ask++) {
+      await memory.recall(key());
+      await memory.recall(abandonedKey);
+      now += ABANDONED_FRESH_MS / 4;
+    }
+    expect(reads.filter((read) => read === DIGEST)).toHaveLength(5);
+    expect(reads.filter((read) => read === "abandoned")).toHaveLength(2);
+  });
+
+  it("Should see another isolate's abandoned mirrors once its copy is older than the freshness period", async () => {
+    let now = T0;
+    const shared = new CacheAskStore();
+    const first = new RetryMemory({ shared, clock: () => now });
+    const second = new RetryMemory({ shared, clock: () => now });
+    const abandonedKey: AskKey = { ...key(), digest: null };
+    expect(await second.recall(abandonedKey)).toBeNull();
+    await first.remember(abandonedKey, { given: ["near"], at: now });
+    now += ABANDONED_FRESH_MS;
+    expect(await second.recall(abandonedKey)).toEqual({ given: ["near"], at: T0 });
+  });
+
+  it("Should keep one shared write of an entry in flight, and write the latest history remembered meanwhile after it", async () => {
+    const written: AskHistory[] = [];
+    const finish: Array<() => void> = [];
+    const slow: SharedAskStore = {
+      read: () => Promise.resolve(null),
+      write: (_key, history) => {
+        written.push(history);
+        return new Promise<void>((resolve) => finish.push(resolve));
+      },
+    };
+    const memory = new RetryMemory({ shared: slow });
+    const first = memory.remember(key(), { given: ["near"], at: T0 });
+    for (let ask = 1; ask <= 3; ask++) await memory.remember(key(), { given: ["near", "second"], at: T0 + ask });
+    expect(written).toEqual([{ given: ["near"], at: T0 }]);
+    finish.shift()!();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(written).toEqual([
+      { given: ["near"], at: T0 },
+      { given: ["near", "second"], at: T0 + 3 },
+    ]);
+    finish.shift()!();
+    await first;
+    const third = memory.remember(key(), { given: ["second"], at: T0 + 4 });
+    expect(written).toHaveLength(3);
+    finish.shift()!();
+    await third;
+    expect(await memory.recall(key())).toEqual({ given: ["second"], at: T0 + 4 });
   });
 
   it("Should ignore a cached entry that is not a history", async () => {

@@ -6,6 +6,9 @@ import { ERROR_CODES } from "../../../src/errors";
 import { MAX_LOG_FIELD_LENGTH } from "../../../src/http/request-log";
 import { firstError, request } from "../helpers/fetch";
 import { seedImage } from "../helpers/seed";
+import { seedCurrentMirrors } from "../metalink/fixtures";
+import { settingsFrom } from "../../../src/config";
+import type { Env } from "../../../src/env";
 
 beforeEach(() => reset());
 
@@ -107,13 +110,31 @@ describe("HEAD on every read route", () => {
 });
 
 describe("The request log", () => {
-  /** Sends one request through an app whose log lines land in the returned list. */
-  async function logged(path: string, init?: RequestInit): Promise<string[]> {
+  /** Sends one request through an app whose log lines land in the returned list, with `vars` over the test bindings. */
+  async function logged(path: string, init?: RequestInit, vars: Record<string, string> = {}): Promise<string[]> {
     const lines: string[] = [];
     const app = buildApp({ log: (line) => void lines.push(line) });
-    await app.fetch(new Request(`http://frontdoor.test${path}`, init), env, createExecutionContext());
+    await app.fetch(new Request(`http://frontdoor.test${path}`, init), { ...env, ...vars }, createExecutionContext());
     return lines;
   }
+
+  it("Should log only 5xx answers in production unless REQUEST_LOG says otherwise", async () => {
+    const image = await seedImage("demo/hello", "latest");
+    await seedCurrentMirrors([], null);
+    const production = { FRONTDOOR_ENV: "production" };
+    expect(await logged("/v2/demo/hello/manifests/latest", undefined, production)).toHaveLength(0);
+    expect(await logged("/v2/demo/hello/manifests/missing", undefined, production)).toHaveLength(0);
+    const unavailable = await logged(`/v2/demo/hello/blobs/${image.layerDigest}`, undefined, production);
+    expect(unavailable.map((line) => (JSON.parse(line) as { status: number }).status)).toEqual([503]);
+    expect(await logged("/v2/demo/hello/manifests/latest", undefined, { ...production, REQUEST_LOG: "all" })).toHaveLength(1);
+    expect(await logged("/v2/demo/hello/manifests/latest", undefined, { REQUEST_LOG: "off" })).toHaveLength(0);
+  });
+
+  it("Should fail loudly on a REQUEST_LOG value outside its modes", () => {
+    expect(() => settingsFrom({ ...(env as unknown as Env), REQUEST_LOG: "verbose" })).toThrow(/REQUEST_LOG/);
+    expect(settingsFrom({ ...(env as unknown as Env), REQUEST_LOG: undefined }).requestLog).toBe("all");
+    expect(settingsFrom({ ...(env as unknown as Env), FRONTDOOR_ENV: "production", REQUEST_LOG: undefined }).requestLog).toBe("errors");
+  });
 
   it("Should write one JSON line per request with route, status, digest, mirror and duration, and nothing sensitive", async () => {
     const image = await seedImage("demo/hello", "latest");
