@@ -234,7 +234,7 @@ export class RetryMemory {
       timer = setTimeout(resolve, SHARED_WRITE_DEADLINE_MS);
     });
     await Promise.race([write, deadline]);
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
   }
 }
 
