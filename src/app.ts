@@ -1,10 +1,11 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
+import type { RequestLogMode } from "./config";
 import type { AppEnv } from "./env";
 import { errorResponse, RegistryError } from "./errors";
 import type { Failover } from "./mirrors/failover";
 import { API_VERSION, API_VERSION_HEADER } from "./http/headers";
-import { requestLog, type LogSink } from "./http/request-log";
-import { securityHeaders } from "./http/security-headers";
+import { isLogged, requestLogLine, type LogSink } from "./http/request-log";
+import { addSecurityHeaders } from "./http/security-headers";
 import { base } from "./routes/base";
 import { blobs } from "./routes/blobs";
 import { catalog } from "./routes/catalog";
@@ -20,6 +21,16 @@ import { CompositionRoot } from "./services";
 
 /** The read-only registry allows these methods; the rest answer UNSUPPORTED. */
 const READ_METHODS = new Set(["GET", "HEAD"]);
+
+/** The answer's headers, to edit in place; an answer with immutable headers (a fetched one) is copied once. */
+function mutableHeaders(c: Context<AppEnv>): Headers {
+  try {
+    c.res.headers.set("X-Content-Type-Options", "nosniff");
+  } catch {
+    c.res = new Response(c.res.body, c.res);
+  }
+  return c.res.headers;
+}
 
 function toRegistryError(error: unknown): RegistryError {
   if (error instanceof RegistryError) return error;
@@ -41,30 +52,57 @@ export function buildApp(options: AppOptions = {}): Hono<AppEnv> {
   const root = options.root ?? new CompositionRoot();
   const failover = options.failover ?? root.failover;
 
-  app.use(securityHeaders());
-  app.use(async function attachServices(c, next) {
-    const { settings, registry, mirrors, signatures, stats, statusCache } = root.servicesFor(c.env);
-    c.set("settings", settings);
-    c.set("registry", registry);
-    c.set("mirrors", mirrors);
-    c.set("signatures", signatures);
-    c.set("stats", stats);
-    c.set("statusCache", statusCache);
-    c.set("failover", failover);
-    await next();
-  });
-  app.use(requestLog(options.log));
+  const log = options.log ?? ((line: string) => console.log(line));
 
-  app.use("/v2/*", async function registryHeaders(c, next) {
-    if (!READ_METHODS.has(c.req.method)) {
-      throw new RegistryError("UNSUPPORTED", {
-        message: "this registry is read-only",
-        detail: { method: c.req.method },
-        headers: { Allow: "GET, HEAD" },
-      });
+  /**
+   * Everything every request needs, in one middleware: the services, the
+   * read-only rule of the registry API, and on the answer, in place, the
+   * security headers, the API version header under `/v2/` and the request log
+   * line. Headers are set on the answer itself: Hono's `c.header` after the
+   * handler would copy the whole Response.
+   */
+  app.use(async function everyRequest(c, next) {
+    const started = Date.now();
+    const registryApi = c.req.path.startsWith("/v2/") || c.req.path === "/v2";
+    // Until the variables are read, only failures are logged: a bad variable is one.
+    let logMode: RequestLogMode = "errors";
+    try {
+      const { settings, registry, mirrors, signatures, stats, statusCache } = root.servicesFor(c.env);
+      logMode = settings.requestLog;
+      c.set("settings", settings);
+      c.set("registry", registry);
+      c.set("mirrors", mirrors);
+      c.set("signatures", signatures);
+      c.set("stats", stats);
+      c.set("statusCache", statusCache);
+      c.set("failover", failover);
+      if (registryApi && !READ_METHODS.has(c.req.method)) {
+        throw new RegistryError("UNSUPPORTED", {
+          message: "this registry is read-only",
+          detail: { method: c.req.method },
+          headers: { Allow: "GET, HEAD" },
+        });
+      }
+      await next();
+    } catch (error) {
+      c.res = errorResponse(toRegistryError(error), c.req.method);
     }
-    await next();
-    c.header(API_VERSION_HEADER, API_VERSION);
+    const headers = mutableHeaders(c);
+    addSecurityHeaders(headers);
+    if (registryApi) headers.set(API_VERSION_HEADER, API_VERSION);
+    if (isLogged(logMode, c.res.status)) {
+      log(
+        requestLogLine({
+          method: c.req.method,
+          route: c.req.routePath,
+          path: c.req.path,
+          status: c.res.status,
+          digest: c.var.logDigest ?? null,
+          mirror: c.var.logMirror ?? null,
+          durationMs: Date.now() - started,
+        }),
+      );
+    }
   });
 
   app.route("/", base);

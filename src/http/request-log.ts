@@ -1,6 +1,4 @@
-import type { MiddlewareHandler } from "hono";
 import type { RequestLogMode } from "../config";
-import type { AppEnv } from "../env";
 
 /** Where log lines go; the runtime's console by default, a test's list when it passes one. */
 export type LogSink = (line: string) => void;
@@ -13,8 +11,8 @@ export type LogSink = (line: string) => void;
  */
 export const MAX_LOG_FIELD_LENGTH = 1024;
 
-function bounded(value: string | null): string | null {
-  return value === null || value.length <= MAX_LOG_FIELD_LENGTH ? value : `${value.slice(0, MAX_LOG_FIELD_LENGTH)}…`;
+function bounded<T extends string | null>(value: T): T {
+  return (value === null || value.length <= MAX_LOG_FIELD_LENGTH ? value : `${value.slice(0, MAX_LOG_FIELD_LENGTH)}…`) as T;
 }
 
 /** Whether a request answered with `status` gets a line under `mode`. */
@@ -22,27 +20,29 @@ export function isLogged(mode: RequestLogMode, status: number): boolean {
   return mode === "all" || (mode === "errors" && status >= 500);
 }
 
+/** What one request's log line says. */
+export interface LoggedRequest {
+  method: string;
+  route: string;
+  path: string;
+  status: number;
+  digest: string | null;
+  mirror: string | null;
+  durationMs: number;
+}
+
 /**
- * One JSON line per request that `REQUEST_LOG` selects: route, status,
- * digest, mirror chosen and duration. Client addresses, credentials and
- * query strings are left out. Runs after the services are attached, whose
- * settings name the mode.
+ * One JSON line: route, status, digest, mirror chosen and duration. Client
+ * addresses, credentials and query strings are never given to it.
  */
-export function requestLog(sink: LogSink = (line) => console.log(line)): MiddlewareHandler<AppEnv> {
-  return async function requestLog(c, next) {
-    const started = Date.now();
-    await next();
-    if (!isLogged(c.var.settings.requestLog, c.res.status)) return;
-    sink(
-      JSON.stringify({
-        method: bounded(c.req.method),
-        route: bounded(c.req.routePath),
-        path: bounded(c.req.path),
-        status: c.res.status,
-        digest: bounded(c.var.logDigest ?? null),
-        mirror: bounded(c.var.logMirror ?? null),
-        durationMs: Date.now() - started,
-      }),
-    );
-  };
+export function requestLogLine(request: LoggedRequest): string {
+  return JSON.stringify({
+    method: bounded(request.method),
+    route: bounded(request.route),
+    path: bounded(request.path),
+    status: request.status,
+    digest: bounded(request.digest),
+    mirror: bounded(request.mirror),
+    durationMs: request.durationMs,
+  });
 }

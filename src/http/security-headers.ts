@@ -1,6 +1,3 @@
-import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../env";
-
 /**
  * The status pages are server-rendered HTML with one inline style sheet and
  * nothing else: no script, no frame, no form, no outside resource.
@@ -13,14 +10,10 @@ export const HTML_CONTENT_SECURITY_POLICY =
  * quotes client input is never read as anything but its declared type; and
  * on HTML, a strict Content-Security-Policy and no referrer.
  */
-export function securityHeaders(): MiddlewareHandler<AppEnv> {
-  return async function securityHeaders(c, next) {
-    await next();
-    const headers = c.res.headers;
-    headers.set("X-Content-Type-Options", "nosniff");
-    if (headers.get("Content-Type")?.startsWith("text/html")) {
-      headers.set("Content-Security-Policy", HTML_CONTENT_SECURITY_POLICY);
-      headers.set("Referrer-Policy", "no-referrer");
-    }
-  };
+export function addSecurityHeaders(headers: Headers): void {
+  headers.set("X-Content-Type-Options", "nosniff");
+  if (headers.get("Content-Type")?.startsWith("text/html")) {
+    headers.set("Content-Security-Policy", HTML_CONTENT_SECURITY_POLICY);
+    headers.set("Referrer-Policy", "no-referrer");
+  }
 }
