@@ -7,18 +7,20 @@ import type { Mirror, MirrorTable } from "../mirrors/types";
  * inputs; and the loaded table's mirrors by id, per table version.
  */
 export class StatusCache {
-  private rendered: { key: string; until: number; html: string | null; json: string | null } = { key: "", until: 0, html: null, json: null };
+  private rendered: { key: string; until: number; html: Uint8Array<ArrayBuffer> | null; json: Uint8Array<ArrayBuffer> | null } = { key: "", until: 0, html: null, json: null };
   private mirrors: { version: string; byId: Map<string, Mirror> } | null = null;
 
   /**
    * The rendering for `key` in form `as`, made by `render` unless one made for
    * the same key less than `maxAgeMs` ago is kept; `maxAgeMs` 0 renders every time.
+   * It is kept as UTF-8: at 1,000 mirrors the page is about a megabyte, which
+   * would otherwise be encoded again for every answer.
    */
-  async rendering(key: string, as: "html" | "json", now: number, maxAgeMs: number, render: () => Promise<string> | string): Promise<string> {
+  async rendering(key: string, as: "html" | "json", now: number, maxAgeMs: number, render: () => Promise<string> | string): Promise<Uint8Array<ArrayBuffer>> {
     if (maxAgeMs <= 0 || this.rendered.key !== key || now >= this.rendered.until) this.rendered = { key, until: now + maxAgeMs, html: null, json: null };
     const kept = this.rendered[as];
     if (kept !== null) return kept;
-    const made = await render();
+    const made = new TextEncoder().encode(await render()) as Uint8Array<ArrayBuffer>;
     this.rendered[as] = made;
     return made;
   }

@@ -17,7 +17,7 @@ const CACHE_SECONDS = 30;
  * at most every CACHE_SECONDS (as long as browsers may keep it), so a busy
  * status page costs one rendering per isolate per crawl run, not one per request.
  */
-async function currentRendering(c: Context<AppEnv>, as: "html" | "json"): Promise<string> {
+async function currentRendering(c: Context<AppEnv>, as: "html" | "json"): Promise<Uint8Array<ArrayBuffer>> {
   const now = Date.now();
   const [table, crawl, publication, downloads, publishing] = await readTogether([
     c.var.mirrors.table(),
@@ -40,7 +40,8 @@ async function currentRendering(c: Context<AppEnv>, as: "html" | "json"): Promis
 export const status = new Hono<AppEnv>()
   .get("/", async (c) => {
     c.header("Cache-Control", CACHE_CONTROL);
-    return c.html(await currentRendering(c, "html"));
+    c.header("Content-Type", "text/html; charset=UTF-8");
+    return c.body(await currentRendering(c, "html"));
   })
   .get("/status.json", async (c) => {
     c.header("Cache-Control", CACHE_CONTROL);
