@@ -14,8 +14,16 @@ export function downloadLocations(chosen: readonly ChosenMirror[], digest: Diges
   return chosen.map((mirror) => ({ url: blobUrl(mirror.baseUrl, digest), country: mirror.country }));
 }
 
-/** Serialises a URL so it cannot break out of `<...>` in a header: WHATWG URL percent-encodes `<`, `>`, `"` and spaces. */
+/** An http(s) URL of printable ASCII without the characters that could end `<...>` or a header: safe as it stands. */
+const PLAIN_HTTP_URL = /^https?:\/\/[!#-;=?-[\]-~]+$/;
+
+/**
+ * Serialises a URL so it cannot break out of `<...>` in a header: WHATWG URL
+ * percent-encodes `<`, `>`, `"` and spaces. A URL already free of them (every
+ * well-formed mirror's) is taken as it is, without parsing it again.
+ */
 function headerSafeUrl(url: string): string | null {
+  if (PLAIN_HTTP_URL.test(url)) return url;
   try {
     const parsed = new URL(url);
     return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
