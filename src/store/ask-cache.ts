@@ -2,7 +2,9 @@ import type { AskHistory, AskKey, SharedAskStore } from "../mirrors/retry-memory
 import { digestAlgorithm, digestHex, isDigest } from "../oci/reference";
 
 /** Path under which memory entries are keyed; the worker serves nothing there, and nothing is ever fetched from it. */
-export const ASK_CACHE_PATH = "/_frontdoor/retry-memory/v1";
+export const ASK_CACHE_PATH = "/_frontdoor/retry-memory/v2";
+/** The header of a cached entry that holds its JSON `{given, at}`. */
+const ASK_HEADER = "X-Retry-Memory";
 
 /**
  * The synthetic URL one memory entry is cached under, on the worker's own
@@ -36,18 +38,19 @@ export class CacheAskStore implements SharedAskStore {
   async read(key: AskKey): Promise<unknown> {
     const response = await this.target.match(askCacheUrl(key.origin, key));
     if (response === undefined) return null;
+    const stored = response.headers.get(ASK_HEADER);
+    await response.body?.cancel();
+    if (stored === null) return null;
     try {
-      return await response.json();
+      return JSON.parse(stored) as unknown;
     } catch {
       return null;
     }
   }
 
+  /** The entry travels in a header of an empty answer: the cache hands headers back without a body stream to read. */
   async write(key: AskKey, history: AskHistory, maxAgeSeconds: number): Promise<void> {
-    const body = JSON.stringify({ given: history.given, at: history.at });
-    await this.target.put(
-      askCacheUrl(key.origin, key),
-      new Response(body, { headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${maxAgeSeconds}` } }),
-    );
+    const value = JSON.stringify({ given: history.given, at: history.at });
+    await this.target.put(askCacheUrl(key.origin, key), new Response(null, { headers: { [ASK_HEADER]: value, "Cache-Control": `max-age=${maxAgeSeconds}` } }));
   }
 }

@@ -231,7 +231,10 @@ describe("RetryMemory", () => {
   });
 
   it("Should ignore a cached entry that is not a history", async () => {
-    await caches.default.put(askCacheUrl("http://frontdoor.test", key()), new Response(JSON.stringify({ given: "near", at: T0 }), { headers: { "Cache-Control": "max-age=60" } }));
+    const url = askCacheUrl("http://frontdoor.test", key());
+    await caches.default.put(url, new Response(null, { headers: { "X-Retry-Memory": JSON.stringify({ given: "near", at: T0 }), "Cache-Control": "max-age=60" } }));
+    expect(await new RetryMemory({ shared: new CacheAskStore() }).recall(key())).toBeNull();
+    await caches.default.put(url, new Response(null, { headers: { "X-Retry-Memory": "{not json", "Cache-Control": "max-age=60" } }));
     expect(await new RetryMemory({ shared: new CacheAskStore() }).recall(key())).toBeNull();
   });
 });
@@ -239,7 +242,7 @@ describe("RetryMemory", () => {
 describe("askCacheUrl", () => {
   it("Should key an entry on the worker's origin by the client hash and the digest only", () => {
     expect(askCacheUrl("https://registry.example.org", key())).toBe(
-      `https://registry.example.org/_frontdoor/retry-memory/v1/0123456789abcdef0123456789abcdef/sha256/${"ab".repeat(32)}`,
+      `https://registry.example.org/_frontdoor/retry-memory/v2/0123456789abcdef0123456789abcdef/sha256/${"ab".repeat(32)}`,
     );
   });
 
