@@ -3,6 +3,7 @@ import type { RegistryStore } from "./store/registry-store";
 import type { SignatureStore } from "./store/signature-store";
 import type { StatusCache } from "./render/status-cache";
 import type { Settings } from "./config";
+import type { ClientLocation } from "./mirrors/select";
 import type { Failover } from "./mirrors/failover";
 import type { DownloadStats } from "./stats/download-stats";
 
@@ -66,6 +67,8 @@ export interface Variables {
   statusCache: StatusCache;
   /** Where blob redirects are counted. */
   stats: DownloadStats;
+  /** Where the client is, worked out once per request (src/routes/client.ts). */
+  client?: ClientLocation;
   /** Facts for the request's log line. */
   logDigest?: string;
   logMirror?: string;

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
+import { requestClient } from "./client";
 import { rangeFirstByte } from "../http/range";
-import { clientLocation } from "../mirrors/client";
 import type { ChosenMirror } from "../mirrors/select";
 
 /**
@@ -13,7 +13,7 @@ import type { ChosenMirror } from "../mirrors/select";
 export function countRedirect(c: Context<AppEnv>, target: ChosenMirror, size: number): void {
   try {
     const first = rangeFirstByte(c.req.header("Range"), size) ?? 0;
-    const { country } = clientLocation(c.req.raw, c.var.settings);
+    const { country } = requestClient(c);
     c.var.stats.record({ mirror: target.id, country, set: null, bytes: Math.max(0, size - first) });
   } catch (error) {
     console.error(JSON.stringify({ downloadStats: "record failed", error: error instanceof Error ? error.message : String(error) }));

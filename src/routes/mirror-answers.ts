@@ -1,9 +1,9 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
+import { requestClient } from "./client";
 import { RegistryError } from "../errors";
 import { PER_CLIENT } from "../http/headers";
 import { parseHostChoice, type ClientChoice } from "../mirrors/choice";
-import { clientLocation } from "../mirrors/client";
 import { selectMirrors, type ChosenMirror, type ClientLocation, type Selection } from "../mirrors/select";
 import { MEDIA_TYPES } from "../oci/media-types";
 import type { Digest } from "../oci/reference";
@@ -45,7 +45,7 @@ export async function selectFor(c: Context<AppEnv>, content: MirroredContent, op
     table,
     crawl,
     {
-      client: options.client ?? clientLocation(c.req.raw, c.var.settings),
+      client: options.client ?? requestClient(c),
       generation: content.generation,
       digest: content.digest,
       repository: content.repository,

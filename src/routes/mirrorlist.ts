@@ -1,9 +1,9 @@
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../env";
+import { requestClient } from "./client";
 import { RegistryError } from "../errors";
 import { prefersJson } from "../http/accept";
 import { PER_CLIENT } from "../http/headers";
-import { clientLocation } from "../mirrors/client";
 import { isTag, type Digest } from "../oci/reference";
 import { buildMirrorList, renderMirrorListPage, type MirrorListSubject } from "../render/mirror-list";
 import { findBlob, findManifest } from "./lookups";
@@ -61,7 +61,7 @@ export const mirrorlist = new Hono<AppEnv>().get("/mirrorlist/:path{.+}", async 
   const target = parseTarget(c.req.param("path"));
   const json = wantsJson(c);
   const subject = await subjectOf(c, target);
-  const client = clientLocation(c.req.raw, c.var.settings);
+  const client = requestClient(c);
   const inputs = c.var.mirrors.selectionInputs();
   const selection = await selectFor(c, { repository: subject.repository, digest: subject.digest, size: 0, generation: subject.generation }, { inputs, client, explain: true });
   const [table] = await inputs;

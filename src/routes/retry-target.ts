@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
+import { requestClient } from "./client";
 import { rangeFirstByte } from "../http/range";
-import { clientLocation } from "../mirrors/client";
 import { hashWords } from "../mirrors/hash";
 import { clientNetwork, parseIp } from "../mirrors/ip";
 import { abandon, chooseTarget, demoteAbandoned, type AskHistory, type AskKey } from "../mirrors/retry-memory";
@@ -44,7 +44,7 @@ function afterResponse(c: Context<AppEnv>, work: Promise<unknown>): void {
  * is already no finer than selection's pin, so a slow hash would hide nothing.
  */
 function clientHash(c: Context<AppEnv>): string | null {
-  const { ip } = clientLocation(c.req.raw, c.var.settings);
+  const { ip } = requestClient(c);
   const network = clientNetwork(ip === null ? null : parseIp(ip));
   if (network === "") return null;
   const agent = (c.req.header("User-Agent") ?? "").slice(0, MAX_AGENT);
