@@ -1,3 +1,4 @@
+import { utf8 } from "../http/utf8";
 import type { Mirror, MirrorTable } from "../mirrors/types";
 
 /**
@@ -20,7 +21,7 @@ export class StatusCache {
     if (maxAgeMs <= 0 || this.rendered.key !== key || now >= this.rendered.until) this.rendered = { key, until: now + maxAgeMs, html: null, json: null };
     const kept = this.rendered[as];
     if (kept !== null) return kept;
-    const made = new TextEncoder().encode(await render()) as Uint8Array<ArrayBuffer>;
+    const made = utf8(await render());
     this.rendered[as] = made;
     return made;
   }

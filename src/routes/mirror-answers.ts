@@ -3,6 +3,7 @@ import type { AppEnv } from "../env";
 import { requestClient } from "./client";
 import { RegistryError } from "../errors";
 import { PER_CLIENT } from "../http/headers";
+import { utf8 } from "../http/utf8";
 import { parseHostChoice, type ClientChoice } from "../mirrors/choice";
 import { selectMirrors, type ChosenMirror, type ClientLocation, type Selection } from "../mirrors/select";
 import { MEDIA_TYPES } from "../oci/media-types";
@@ -93,8 +94,9 @@ export async function metalinkAnswer(c: Context<AppEnv>, content: MirroredConten
     locations: downloadLocations(chosen, content.digest),
     ...(content.mediaType === undefined ? {} : { mediaType: content.mediaType }),
   });
+  const body = utf8(document);
   c.header("Content-Type", MEDIA_TYPES.metalink4);
-  c.header("Content-Length", String(new TextEncoder().encode(document).byteLength));
+  c.header("Content-Length", String(body.byteLength));
   c.header("Cache-Control", PER_CLIENT);
-  return c.body(document, 200);
+  return c.body(body, 200);
 }
