@@ -99,8 +99,8 @@ export function buildApp(options: AppOptions = {}): Hono<AppEnv> {
           route: c.req.routePath,
           path: c.req.path,
           status: c.res.status,
-          digest: c.var.logDigest ?? null,
-          mirror: c.var.logMirror ?? null,
+          digest: c.get("logDigest") ?? null,
+          mirror: c.get("logMirror") ?? null,
           durationMs: Date.now() - started,
         }),
       );

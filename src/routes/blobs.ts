@@ -26,9 +26,9 @@ export const blobs = new Hono<AppEnv>().get("/:name{.+}/blobs/:digest", async (c
   // and let both reads finish even on a miss, so no KV read outlives the request.
   // A metalink answer is not an ask: retry memory is read only for a GET that can be a redirect.
   const accept = c.req.header("Accept") ?? null;
-  const inputs = c.req.method === "GET" ? c.var.mirrors.selectionInputs() : undefined;
+  const inputs = c.req.method === "GET" ? c.get("mirrors").selectionInputs() : undefined;
   const recall = c.req.method === "GET" && !mayPreferMetalink(accept) ? recallAsks(c, digest) : null;
-  const [blob, , early] = await readTogether([findBlob(c.var.registry, repository, digest), inputs, recall]);
+  const [blob, , early] = await readTogether([findBlob(c.get("registry"), repository, digest), inputs, recall]);
   c.header("Vary", "Accept");
   const content = { repository, digest, size: blob.size, generation: blob.generation, ...(blob.sets === undefined ? {} : { sets: blob.sets }) };
   if (prefersMetalink(accept, blob.mediaType ?? "application/octet-stream")) {
@@ -45,7 +45,7 @@ export const blobs = new Hono<AppEnv>().get("/:name{.+}/blobs/:digest", async (c
   const recalled = recall === null ? await recallAsks(c, digest) : early;
   const ranked = orderForAsk(c, await chooseMirrors(c, content, inputs), recalled, blob.size);
   countRedirect(c, ranked[0], blob.size);
-  const redirect = blobRedirect(downloadLocations(ranked, digest), digest, c.var.settings.mirrorListCap);
+  const redirect = blobRedirect(downloadLocations(ranked, digest), digest, c.get("settings").mirrorListCap);
   for (const [name, value] of redirect.headers) c.header(name, value, { append: true });
   return c.redirect(redirect.location, 307);
 });

@@ -7,7 +7,7 @@ import { pageParams } from "./params";
 /** `GET /v2/_catalog?n=&last=`: every published repository, paginated like tags. */
 export const catalog = new Hono<AppEnv>().get("/_catalog", async (c) => {
   const page = pageParams(
-    await c.var.registry.catalog(),
+    await c.get("registry").catalog(),
     c.req.query(),
     "/v2/_catalog",
     isRepositoryName,

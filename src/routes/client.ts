@@ -5,9 +5,9 @@ import type { ClientLocation } from "../mirrors/select";
 
 /** The client's location (`clientLocation`), worked out on the first ask of a request and kept for the rest of it. */
 export function requestClient(c: Context<AppEnv>): ClientLocation {
-  let client = c.var.client;
+  let client = c.get("client");
   if (client === undefined) {
-    client = clientLocation(c.req.raw, c.var.settings);
+    client = clientLocation(c.req.raw, c.get("settings"));
     c.set("client", client);
   }
   return client;

@@ -15,11 +15,11 @@ import { digestParam, repositoryParam } from "./params";
  * answers NOT_FOUND, as for any unknown path.
  */
 export const debug = new Hono<AppEnv>().get("/debug/selection/:name{.+}/blobs/:digest", async (c) => {
-  if (c.var.settings.production) throw new RegistryError("NOT_FOUND", { detail: { path: new URL(c.req.url).pathname } });
+  if (c.get("settings").production) throw new RegistryError("NOT_FOUND", { detail: { path: new URL(c.req.url).pathname } });
   const repository = repositoryParam(c.req.param("name"));
   const digest = digestParam(c.req.param("digest"));
-  const blob = await findBlob(c.var.registry, repository, digest);
-  const { location, ignored } = locateClient(c.req.raw, c.var.settings);
+  const blob = await findBlob(c.get("registry"), repository, digest);
+  const { location, ignored } = locateClient(c.req.raw, c.get("settings"));
   const content = { repository, digest, size: blob.size, generation: blob.generation, ...(blob.sets === undefined ? {} : { sets: blob.sets }) };
   const selection = await selectFor(c, content, { client: location, explain: true });
   c.header("Cache-Control", PER_CLIENT);

@@ -14,7 +14,7 @@ export function countRedirect(c: Context<AppEnv>, target: ChosenMirror, size: nu
   try {
     const first = rangeFirstByte(c.req.header("Range"), size) ?? 0;
     const { country } = requestClient(c);
-    c.var.stats.record({ mirror: target.id, country, set: null, bytes: Math.max(0, size - first) });
+    c.get("stats").record({ mirror: target.id, country, set: null, bytes: Math.max(0, size - first) });
   } catch (error) {
     console.error(JSON.stringify({ downloadStats: "record failed", error: error instanceof Error ? error.message : String(error) }));
   }

@@ -14,7 +14,7 @@ import { referenceParam, repositoryParam } from "./params";
  */
 export const manifests = new Hono<AppEnv>().get("/:name{.+}/manifests/:reference", async (c) => {
   const repository = repositoryParam(c.req.param("name"));
-  const manifest = await findManifest(c.var.registry, repository, referenceParam(c.req.param("reference")));
+  const manifest = await findManifest(c.get("registry"), repository, referenceParam(c.req.param("reference")));
   c.set("logDigest", manifest.digest);
   c.header("Vary", "Accept");
   if (prefersMetalink(c.req.header("Accept") ?? null, manifest.mediaType)) {

@@ -36,12 +36,12 @@ export interface SelectOptions {
 
 /** The pin and avoid choice of the host name the client asked (docs/selection.md, "Pinning and avoiding mirrors"). */
 export function clientChoice(c: Context<AppEnv>): ClientChoice {
-  return parseHostChoice(c.req.header("Host") ?? new URL(c.req.url).host, c.var.settings.frontDoorHosts);
+  return parseHostChoice(c.req.header("Host") ?? new URL(c.req.url).host, c.get("settings").frontDoorHosts);
 }
 
 /** Mirror selection for this request and `content` (docs/selection.md). */
 export async function selectFor(c: Context<AppEnv>, content: MirroredContent, options: SelectOptions = {}): Promise<Selection> {
-  const [table, crawl, crawlVersion] = await (options.inputs ?? c.var.mirrors.selectionInputs());
+  const [table, crawl, crawlVersion] = await (options.inputs ?? c.get("mirrors").selectionInputs());
   return selectMirrors(
     table,
     crawl,
@@ -50,7 +50,7 @@ export async function selectFor(c: Context<AppEnv>, content: MirroredContent, op
       generation: content.generation,
       digest: content.digest,
       repository: content.repository,
-      limit: c.var.settings.mirrorListCap,
+      limit: c.get("settings").mirrorListCap,
       explain: options.explain ?? false,
       ...(content.sets === undefined ? {} : { sets: content.sets }),
       choice: clientChoice(c),
@@ -83,8 +83,8 @@ export async function chooseMirrors(
 export async function metalinkAnswer(c: Context<AppEnv>, content: MirroredContent, inputs?: Promise<SelectionInputs>): Promise<Response> {
   const [chosen, first, newest] = await readTogether([
     chooseMirrors(c, content, inputs),
-    c.var.registry.generation(content.generation),
-    c.var.registry.publication(),
+    c.get("registry").generation(content.generation),
+    c.get("registry").publication(),
   ]);
   const document = renderMetalink({
     digest: content.digest,

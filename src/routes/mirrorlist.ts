@@ -39,11 +39,11 @@ function wantsJson(c: Context<AppEnv>): boolean {
 
 async function subjectOf(c: Context<AppEnv>, target: ListTarget): Promise<MirrorListSubject> {
   if (target.kind === "blob") {
-    const blob = await findBlob(c.var.registry, target.repository, target.digest);
+    const blob = await findBlob(c.get("registry"), target.repository, target.digest);
     return { repository: target.repository, reference: `${target.repository}/blobs/${target.digest}`, digest: target.digest, generation: blob.generation };
   }
   const reference = target.kind === "tag" ? { kind: "tag" as const, tag: target.tag } : { kind: "digest" as const, digest: target.digest };
-  const manifest = await findManifest(c.var.registry, target.repository, reference);
+  const manifest = await findManifest(c.get("registry"), target.repository, reference);
   const name = target.kind === "tag" ? `${target.repository}:${target.tag}` : `${target.repository}@${target.digest}`;
   // A manifest is published with, or after, everything it names: its generation is the image's.
   return { repository: target.repository, reference: name, digest: manifest.digest, generation: manifest.generation };
@@ -62,7 +62,7 @@ export const mirrorlist = new Hono<AppEnv>().get("/mirrorlist/:path{.+}", async 
   const json = wantsJson(c);
   const subject = await subjectOf(c, target);
   const client = requestClient(c);
-  const inputs = c.var.mirrors.selectionInputs();
+  const inputs = c.get("mirrors").selectionInputs();
   const selection = await selectFor(c, { repository: subject.repository, digest: subject.digest, size: 0, generation: subject.generation }, { inputs, client, explain: true });
   const [table] = await inputs;
   const report = buildMirrorList(table, selection, client, subject, new Date());

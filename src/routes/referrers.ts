@@ -12,7 +12,7 @@ export const referrers = new Hono<AppEnv>().get("/:name{.+}/referrers/:digest", 
   const repository = repositoryParam(c.req.param("name"));
   const digest = digestParam(c.req.param("digest"));
   const artifactType = c.req.query("artifactType");
-  let manifests = await c.var.registry.referrers(repository, digest);
+  let manifests = await c.get("registry").referrers(repository, digest);
   if (artifactType !== undefined) {
     manifests = manifests.filter((descriptor) => descriptor.artifactType === artifactType);
     c.header("OCI-Filters-Applied", "artifactType");

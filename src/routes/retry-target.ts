@@ -59,7 +59,7 @@ function clientHash(c: Context<AppEnv>): string | null {
  * Never rejects.
  */
 export async function recallAsks(c: Context<AppEnv>, digest: Digest): Promise<RecalledAsks | null> {
-  const mode = c.var.settings.retryMemory;
+  const mode = c.get("settings").retryMemory;
   if (mode === "off") return null;
   const client = clientHash(c);
   if (client === null) return null;
@@ -67,7 +67,7 @@ export async function recallAsks(c: Context<AppEnv>, digest: Digest): Promise<Re
   const key: AskKey = { client, digest, origin };
   const shared = mode === "on";
   const late = (work: Promise<unknown>) => afterResponse(c, work);
-  const { memory } = c.var.failover;
+  const { memory } = c.get("failover");
   const [history, abandoned] = await Promise.all([memory.recall(key, late, shared), memory.recall({ client, digest: null, origin }, late, shared)]);
   return { key, history, abandoned, shared };
 }
@@ -87,7 +87,7 @@ export function orderForAsk(
   size: number,
 ): [ChosenMirror, ...ChosenMirror[]] {
   if (recalled === null) return chosen;
-  const { memory, signal, clock } = c.var.failover;
+  const { memory, signal, clock } = c.get("failover");
   const now = clock();
   const resume = (rangeFirstByte(c.req.header("Range"), size) ?? 0) > 0;
   const ranked = demoteAbandoned(chosen.map((mirror) => mirror.id), recalled.abandoned, now).map((position) => chosen[position]!) as typeof chosen;

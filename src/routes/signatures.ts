@@ -24,8 +24,8 @@ export const signatures = new Hono<AppEnv>().get("/signatures/:name{.+}", async 
   if (entry === null) throw new RegistryError("NOT_FOUND", { message: "not a lookaside signature path", detail: { path: new URL(c.req.url).pathname } });
   const { repository, digest, index } = entry;
   c.set("logDigest", digest);
-  const inputs = c.req.method === "GET" ? c.var.mirrors.selectionInputs() : undefined;
-  const [record] = await readTogether([c.var.signatures.lookaside(repository, digest, index), inputs]);
+  const inputs = c.req.method === "GET" ? c.get("mirrors").selectionInputs() : undefined;
+  const [record] = await readTogether([c.get("signatures").lookaside(repository, digest, index), inputs]);
   if (record === null) throw new RegistryError("NOT_FOUND", { message: "no such signature", detail: { name: repository, digest, signature: index } });
   if (c.req.method === "HEAD") {
     c.header("Content-Type", SIGNATURE_MEDIA_TYPE);
@@ -36,7 +36,7 @@ export const signatures = new Hono<AppEnv>().get("/signatures/:name{.+}", async 
   }
   const chosen = await chooseMirrors(c, { repository, digest: record.digest, size: record.size, generation: record.generation }, inputs);
   c.header("Cache-Control", "private, no-store");
-  for (const link of duplicateLinks(downloadLocations(chosen, record.digest), c.var.settings.mirrorListCap)) c.header("Link", link, { append: true });
+  for (const link of duplicateLinks(downloadLocations(chosen, record.digest), c.get("settings").mirrorListCap)) c.header("Link", link, { append: true });
   c.header("Digest", instanceDigest(record.digest));
   return c.redirect(blobUrl(chosen[0].baseUrl, record.digest), 307);
 });

@@ -9,7 +9,7 @@ import { RegistryError } from "../errors";
  * as the images proves nothing by itself (docs/signing.md).
  */
 export const signingKey = new Hono<AppEnv>().get("/signing-key.pub", async (c) => {
-  const pem = await c.var.signatures.signingKey();
+  const pem = await c.get("signatures").signingKey();
   if (pem === null) throw new RegistryError("NOT_FOUND", { message: "this registry publishes no signing key" });
   c.header("Content-Type", "application/x-pem-file");
   c.header("Cache-Control", "public, max-age=300");

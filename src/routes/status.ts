@@ -20,16 +20,16 @@ const CACHE_SECONDS = 30;
 async function currentRendering(c: Context<AppEnv>, as: "html" | "json"): Promise<Uint8Array<ArrayBuffer>> {
   const now = Date.now();
   const [table, crawl, publication, downloads, publishing] = await readTogether([
-    c.var.mirrors.table(),
-    c.var.mirrors.crawlSnapshot(),
-    c.var.registry.publication(),
-    c.var.stats.summary(now),
-    c.var.registry.publishing(),
+    c.get("mirrors").table(),
+    c.get("mirrors").crawlSnapshot(),
+    c.get("registry").publication(),
+    c.get("stats").summary(now),
+    c.get("registry").publishing(),
   ]);
   const key = `${table.version}\n${crawl.version}\n${publication?.generation ?? 0}\n${publication?.published ?? ""}\n${publishing?.generation ?? 0}`;
-  const maxAgeMs = c.var.settings.isolateCacheMs > 0 ? CACHE_SECONDS * 1000 : 0;
+  const maxAgeMs = c.get("settings").isolateCacheMs > 0 ? CACHE_SECONDS * 1000 : 0;
   const report = () => buildStatusReport(table, crawl.value, publication, new Date(now), downloads === null ? null : publicSummary(downloads, table), publishing);
-  return c.var.statusCache.rendering(key, as, now, maxAgeMs, async () => (as === "html" ? String(await renderStatusPage(report())) : JSON.stringify(report())));
+  return c.get("statusCache").rendering(key, as, now, maxAgeMs, async () => (as === "html" ? String(await renderStatusPage(report())) : JSON.stringify(report())));
 }
 
 /**
@@ -52,8 +52,8 @@ export const status = new Hono<AppEnv>()
     const requested = c.req.param("id");
     const asJson = requested.endsWith(".json") || prefersJson(c.req.header("Accept"));
     const id = requested.endsWith(".json") ? requested.slice(0, -".json".length) : requested;
-    const [table, crawl, publication] = await readTogether([c.var.mirrors.table(), c.var.mirrors.crawlState(), c.var.registry.publication()]);
-    const report = buildMirrorReport(c.var.statusCache.byId(table), id, crawl, publication, new Date());
+    const [table, crawl, publication] = await readTogether([c.get("mirrors").table(), c.get("mirrors").crawlState(), c.get("registry").publication()]);
+    const report = buildMirrorReport(c.get("statusCache").byId(table), id, crawl, publication, new Date());
     if (report === null) throw new RegistryError("NOT_FOUND", { detail: { path: new URL(c.req.url).pathname } });
     c.header("Cache-Control", CACHE_CONTROL);
     c.header("Vary", "Accept");

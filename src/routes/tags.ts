@@ -7,7 +7,7 @@ import { pageParams, repositoryParam } from "./params";
 /** `GET /v2/<name>/tags/list?n=&last=` (Distribution Spec, "Listing Tags"). */
 export const tags = new Hono<AppEnv>().get("/:name{.+}/tags/list", async (c) => {
   const repository = repositoryParam(c.req.param("name"));
-  const all = await c.var.registry.tags(repository);
+  const all = await c.get("registry").tags(repository);
   if (all === null) throw new RegistryError("NAME_UNKNOWN", { detail: { name: repository } });
   const page = pageParams(
     all,
