@@ -9,6 +9,8 @@ export interface XmlElement {
 const NAME = /^[A-Za-z_][A-Za-z0-9._-]*(?::[A-Za-z_][A-Za-z0-9._-]*)?$/;
 // XML 1.0, section 2.2: characters a document may not hold, even escaped.
 const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+/** Printable ASCII that needs no escape: URLs, digests, sizes, names; tested first, being the common case. */
+const PLAIN_ASCII = /^[ !#-%(-;=?-~]*$/;
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;", "\t": "&#9;", "\n": "&#10;", "\r": "&#13;" };
 
 /**
@@ -17,6 +19,7 @@ const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;"
  * references so it survives normalisation). Rejects characters XML cannot hold.
  */
 export function escapeXml(value: string): string {
+  if (PLAIN_ASCII.test(value)) return value;
   if (NOT_XML_CHAR.test(value)) throw new Error("value holds a character XML 1.0 cannot represent");
   return value.replace(/[&<>"'\t\n\r]/g, (character) => ESCAPES[character] as string);
 }
