@@ -16,15 +16,20 @@ export const manifests = new Hono<AppEnv>().get("/:name{.+}/manifests/:reference
   const repository = repositoryParam(c.req.param("name"));
   const manifest = await findManifest(c.get("registry"), repository, referenceParam(c.req.param("reference")));
   c.set("logDigest", manifest.digest);
-  c.header("Vary", "Accept");
   if (prefersMetalink(c.req.header("Accept") ?? null, manifest.mediaType)) {
+    c.header("Vary", "Accept");
     const content = { repository, digest: manifest.digest, size: manifest.bytes.byteLength, generation: manifest.generation, mediaType: manifest.mediaType, ...(manifest.sets === undefined ? {} : { sets: manifest.sets }) };
     return metalinkAnswer(c, content);
   }
-  c.header("Content-Type", manifest.mediaType);
-  c.header("Content-Length", String(manifest.bytes.byteLength));
-  c.header("Docker-Content-Digest", manifest.digest);
-  c.header("ETag", `"${manifest.digest}"`);
-  c.header("Cache-Control", NO_TRANSFORM);
-  return c.body(manifest.bytes);
+  // One Response built with all its headers: each c.header is a call into the runtime of its own.
+  return new Response(manifest.bytes, {
+    headers: {
+      "Content-Type": manifest.mediaType,
+      "Content-Length": String(manifest.bytes.byteLength),
+      "Docker-Content-Digest": manifest.digest,
+      ETag: `"${manifest.digest}"`,
+      "Cache-Control": NO_TRANSFORM,
+      Vary: "Accept",
+    },
+  });
 });
