@@ -29,23 +29,30 @@ export const blobs = new Hono<AppEnv>().get("/:name{.+}/blobs/:digest", async (c
   const inputs = c.req.method === "GET" ? c.get("mirrors").selectionInputs() : undefined;
   const recall = c.req.method === "GET" && !mayPreferMetalink(accept) ? recallAsks(c, digest) : null;
   const [blob, , early] = await readTogether([findBlob(c.get("registry"), repository, digest), inputs, recall]);
-  c.header("Vary", "Accept");
   const content = { repository, digest, size: blob.size, generation: blob.generation, ...(blob.sets === undefined ? {} : { sets: blob.sets }) };
   if (prefersMetalink(accept, blob.mediaType ?? "application/octet-stream")) {
+    c.header("Vary", "Accept");
     return metalinkAnswer(c, content, inputs);
   }
-  c.header("Docker-Content-Digest", digest);
+  // The answers below are each one Response built with all its headers: every c.header is a call into the runtime of its own.
+  const common: Array<[string, string]> = [
+    ["Vary", "Accept"],
+    ["Docker-Content-Digest", digest],
+  ];
   if (c.req.method === "HEAD") {
-    c.header("Content-Type", blob.mediaType ?? "application/octet-stream");
-    c.header("Content-Length", String(blob.size));
-    c.header("Cache-Control", NO_TRANSFORM);
-    c.header("ETag", `"${digest}"`);
-    return c.body(null, 200);
+    return new Response(null, {
+      headers: [
+        ...common,
+        ["Content-Type", blob.mediaType ?? "application/octet-stream"],
+        ["Content-Length", String(blob.size)],
+        ["Cache-Control", NO_TRANSFORM],
+        ["ETag", `"${digest}"`],
+      ],
+    });
   }
   const recalled = recall === null ? await recallAsks(c, digest) : early;
   const ranked = orderForAsk(c, await chooseMirrors(c, content, inputs), recalled, blob.size);
   countRedirect(c, ranked[0], blob.size);
   const redirect = blobRedirect(downloadLocations(ranked, digest), digest, c.get("settings").mirrorListCap);
-  for (const [name, value] of redirect.headers) c.header(name, value, { append: true });
-  return c.redirect(redirect.location, 307);
+  return new Response(null, { status: 307, headers: [["Location", redirect.location], ...common, ...redirect.headers] });
 });
