@@ -203,24 +203,26 @@ export class RetryMemory {
     const id = localKey(key);
     this.local.set(id, history);
     if (this.shared === null || !useShared) return Promise.resolve();
+    const now = this.clock();
     const inFlight = this.writing.get(id);
-    if (inFlight !== undefined) {
+    // A turn older than MAX_TURN_MS belongs to a request the runtime has ended; it is taken over.
+    if (inFlight !== undefined && now - inFlight.since < MAX_TURN_MS) {
       inFlight.next = history;
       return Promise.resolve();
     }
-    const slot: WriteSlot = { next: null };
+    const slot: WriteSlot = { next: null, since: now };
     this.writing.set(id, slot);
     return this.writeInTurn(key, id, history, slot);
   }
 
   private async writeInTurn(key: AskKey, id: string, first: AskHistory, slot: WriteSlot): Promise<void> {
     let pending: AskHistory | null = first;
-    for (let round = 0; pending !== null && round < MAX_WRITES_IN_TURN; round++) {
+    for (let round = 0; pending !== null && round < MAX_WRITES_IN_TURN && this.clock() - slot.since < MAX_TURN_MS / 2; round++) {
       await this.writeShared(key, pending);
       pending = slot.next;
       slot.next = null;
     }
-    this.writing.delete(id);
+    if (this.writing.get(id) === slot) this.writing.delete(id);
     if (pending !== null) await this.writeShared(key, pending);
   }
 
@@ -238,13 +240,19 @@ export class RetryMemory {
   }
 }
 
-/** The history waiting for the write in flight of one entry to end. */
+/** The history waiting for the write in flight of one entry to end, and when that turn began. */
 interface WriteSlot {
   next: AskHistory | null;
+  since: number;
 }
 
-/** Most writes one request makes for one entry before it hands the turn to the next ask (its `waitUntil` is bounded). */
+/** Most writes one request makes for one entry before it hands the turn to the next ask. */
 const MAX_WRITES_IN_TURN = 32;
+/**
+ * Longest turn: a request's `waitUntil` ends 30 s after its response, so a
+ * turn stops taking writes after half of this and is taken over after all of it.
+ */
+export const MAX_TURN_MS = 20_000;
 
 function localKey(key: AskKey): string {
   return `${key.client}/${key.digest ?? "abandoned"}`;

@@ -5,6 +5,7 @@ import { LruMap } from "../../../src/mirrors/lru";
 import {
   ABANDONED_FRESH_MS,
   abandon,
+  MAX_TURN_MS,
   demoteAbandoned,
   chooseTarget,
   parseAskHistory,
@@ -228,6 +229,25 @@ describe("RetryMemory", () => {
     finish.shift()!();
     await third;
     expect(await memory.recall(key())).toEqual({ given: ["second"], at: T0 + 4 });
+  });
+
+  it("Should take over an entry's turn to write once it is older than a request may run", async () => {
+    let now = T0;
+    const written: AskHistory[] = [];
+    const stuck: SharedAskStore = {
+      read: () => Promise.resolve(null),
+      write: (_key, history) => {
+        written.push(history);
+        return new Promise<void>(() => undefined);
+      },
+    };
+    const memory = new RetryMemory({ shared: stuck, clock: () => now });
+    void memory.remember(key(), { given: ["near"], at: now });
+    void memory.remember(key(), { given: ["near", "second"], at: now + 1 });
+    expect(written).toHaveLength(1);
+    now += MAX_TURN_MS;
+    void memory.remember(key(), { given: ["third"], at: now });
+    expect(written.map((history) => history.given)).toEqual([["near"], ["third"]]);
   });
 
   it("Should ignore a cached entry that is not a history", async () => {
