@@ -135,7 +135,7 @@ export class RetryMemory {
   /** When the location's copy of a client's abandoned-mirrors entry was last read, by local key. */
   private readonly abandonedReadAt: LruMap<string, number>;
   private readonly shared: SharedAskStore | null;
-  /** Entries with a shared write in flight, and the history remembered since. */
+  /** Entries with a shared write in flight, and the history remembered since; ended turns are dropped past `capacity`. */
   private readonly writing = new Map<string, WriteSlot>();
   private readonly deadline: number;
   private readonly clock: () => number;
@@ -155,6 +155,11 @@ export class RetryMemory {
 
   get capacity(): number {
     return this.local.capacity;
+  }
+
+  /** Entries whose shared write is in flight. */
+  get turnsInFlight(): number {
+    return this.writing.size;
   }
 
   /**
@@ -211,8 +216,14 @@ export class RetryMemory {
       return Promise.resolve();
     }
     const slot: WriteSlot = { next: null, since: now };
+    if (this.writing.size >= this.local.capacity) this.dropEndedTurns(now);
     this.writing.set(id, slot);
     return this.writeInTurn(key, id, history, slot);
+  }
+
+  /** Forgets the turns of requests the runtime ended, so entries never asked again do not hold a slot for good. */
+  private dropEndedTurns(now: number): void {
+    for (const [id, slot] of this.writing) if (now - slot.since >= MAX_TURN_MS) this.writing.delete(id);
   }
 
   private async writeInTurn(key: AskKey, id: string, first: AskHistory, slot: WriteSlot): Promise<void> {

@@ -250,6 +250,17 @@ describe("RetryMemory", () => {
     expect(written.map((history) => history.given)).toEqual([["near"], ["third"]]);
   });
 
+  it("Should hold no more turns to write than its capacity once the old ones have ended", () => {
+    let now = T0;
+    const stuck: SharedAskStore = { read: () => Promise.resolve(null), write: () => new Promise<void>(() => undefined) };
+    const memory = new RetryMemory({ capacity: 10, shared: stuck, clock: () => now });
+    const clientOf = (i: number) => i.toString(16).padStart(32, "0");
+    for (let i = 0; i < 10; i++) void memory.remember(key(clientOf(i)), { given: ["near"], at: now });
+    now += MAX_TURN_MS;
+    for (let i = 10; i < 30; i++) void memory.remember(key(clientOf(i)), { given: ["near"], at: now });
+    expect(memory.turnsInFlight).toBeLessThanOrEqual(20);
+  });
+
   it("Should ignore a cached entry that is not a history", async () => {
     const url = askCacheUrl("http://frontdoor.test", key());
     await caches.default.put(url, new Response(null, { headers: { "X-Retry-Memory": JSON.stringify({ given: "near", at: T0 }), "Cache-Control": "max-age=60" } }));
