@@ -9,7 +9,7 @@ import { PublishError } from "../src/publish/errors";
 import { CliError, EXIT, UsageError } from "./lib/cli/error";
 import { Importer } from "./lib/import/import-images";
 import { ImportListError, parseImportList, parseImportSource, type ImportSource } from "./lib/import/import-list";
-import { formatBytes } from "./lib/cli/format";
+import { formatBytes } from "../src/render/bytes";
 import { writeDemoTree } from "./lib/stack/demo-tree";
 import type { KvTarget } from "./lib/kv/kv-target";
 import { LocalKvTarget } from "./lib/kv/local-kv";

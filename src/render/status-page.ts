@@ -2,6 +2,7 @@ import { html, raw } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 import type { DownloadCounts, DownloadSummary, WindowSummary } from "../stats/download-stats";
 import { MIRROR_STATUSES, type MirrorReport, type MirrorStatus, type PublicMirrorRow, type StatusReport } from "./status-report";
+import { formatBytes } from "./bytes";
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
@@ -205,18 +206,6 @@ function continentTable(report: StatusReport): Html {
       .join(", ")}</td></tr>`,
   )}</tbody>
 </table></div>`;
-}
-
-/** Bytes in binary units: "512 B", "1.5 KiB", "20.0 MiB", "3.2 GiB". */
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
 function countCells(counts: DownloadCounts | undefined, window: string): Html {

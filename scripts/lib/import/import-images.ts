@@ -2,7 +2,7 @@ import { mkdir, readdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import { INDEX_MEDIA_TYPES, MEDIA_TYPES } from "../../../src/oci/media-types";
 import { computeDigest, isDigest, type Digest } from "../../../src/oci/reference";
-import { formatBytes } from "../cli/format";
+import { formatBytes } from "../../../src/render/bytes";
 import { runCommand, type CommandResult } from "../process/processes";
 import { FsLayout } from "../publish/fs-layout";
 import type { ImportSource } from "./import-list";

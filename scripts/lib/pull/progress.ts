@@ -1,4 +1,4 @@
-import { formatBytes } from "../cli/format";
+import { formatBytes } from "../../../src/render/bytes";
 
 /** Where the client reports what it is doing; the CLI writes it to stderr. */
 export interface Progress {

@@ -3,7 +3,7 @@ import type { Descriptor } from "../../../src/oci/descriptor";
 import { MANIFEST_MEDIA_TYPES, MEDIA_TYPES } from "../../../src/oci/media-types";
 import type { Digest } from "../../../src/oci/reference";
 import { blobPath, blobUrl, OCI_LAYOUT_VERSION, REF_NAME_ANNOTATION } from "../../../src/oci/layout";
-import { formatBytes } from "../cli/format";
+import { formatBytes } from "../../../src/render/bytes";
 import { CliError } from "../cli/error";
 import { DEFAULT_DOWNLOAD_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, downloadVerified, type DownloadOptions } from "./download";
 import { describeFetchError } from "./fetch-error";
