@@ -5,17 +5,8 @@ import { keys } from "../../../src/store/keys";
 import type { MirrorOverride, Publication } from "../../../src/store/records";
 import { CliError } from "../cli/error";
 import type { KvTarget } from "../kv/kv-target";
+import { readJson } from "../kv/read-json";
 import { contentVersion } from "../publish/mirrors-config";
-
-async function readJson<T>(target: KvTarget, key: string): Promise<T | null> {
-  const text = await target.readText(key);
-  if (text === null) return null;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    throw new CliError(`the namespace's ${key} is not JSON: ${text.slice(0, 200)}`);
-  }
-}
 
 /** What the admin commands read from a namespace: the loaded table, the crawl state and the newest publication. */
 export interface LiveState {

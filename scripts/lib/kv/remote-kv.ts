@@ -8,6 +8,7 @@ import { keys, PUBLISHED_PREFIXES } from "../../../src/store/keys";
 import { PUBLISHER_RECORD_PREFIXES } from "../../../src/store/publication-store";
 import { CONTENT_HASH_FIELD, type Publication } from "../../../src/store/records";
 import type { KvTarget } from "./kv-target";
+import { readJson } from "./read-json";
 import { projectWrangler, runWrangler, type WranglerCommand } from "./wrangler";
 
 /** One entry of the JSON file `wrangler kv bulk put` reads. */
@@ -107,15 +108,8 @@ export class RemoteKvTarget implements KvTarget {
     return runWrangler(this.wrangler, ["kv", "key", "get", key, "--text", ...this.commonArgs()]);
   }
 
-  async readPublication(): Promise<Publication | null> {
-    const key = keys.publication();
-    const stdout = await this.readText(key);
-    if (stdout === null) return null;
-    try {
-      return JSON.parse(stdout) as Publication;
-    } catch {
-      throw new Error(`the namespace's ${key} is not JSON: ${stdout.slice(0, 200)}`);
-    }
+  readPublication(): Promise<Publication | null> {
+    return readJson<Publication>(this, keys.publication());
   }
 
   async listPublishedKeys(): Promise<string[]> {
