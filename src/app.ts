@@ -23,14 +23,19 @@ import { CompositionRoot } from "./services";
 /** The read-only registry allows these methods; the rest answer UNSUPPORTED. */
 const READ_METHODS = new Set(["GET", "HEAD"]);
 
-/** The answer's headers, to edit in place; an answer with immutable headers (a fetched one) is copied once. */
-function mutableHeaders(c: Context<AppEnv>): Headers {
+/**
+ * The security headers, and the API version header for the registry API, set
+ * on the answer in place; an answer with immutable headers (a fetched one) is
+ * copied once.
+ */
+function addAnswerHeaders(c: Context<AppEnv>, registryApi: boolean): void {
   try {
-    c.res.headers.set("X-Content-Type-Options", "nosniff");
+    addSecurityHeaders(c.res.headers);
   } catch {
     c.res = new Response(c.res.body, c.res);
+    addSecurityHeaders(c.res.headers);
   }
-  return c.res.headers;
+  if (registryApi) c.res.headers.set(API_VERSION_HEADER, API_VERSION);
 }
 
 function toRegistryError(error: unknown): RegistryError {
@@ -89,9 +94,7 @@ export function buildApp(options: AppOptions = {}): Hono<AppEnv> {
     } catch (error) {
       c.res = errorResponse(toRegistryError(error), c.req.method);
     }
-    const headers = mutableHeaders(c);
-    addSecurityHeaders(headers);
-    if (registryApi) headers.set(API_VERSION_HEADER, API_VERSION);
+    addAnswerHeaders(c, registryApi);
     if (isLogged(logMode, c.res.status)) {
       log(
         requestLogLine({
