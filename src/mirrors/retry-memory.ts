@@ -115,6 +115,9 @@ export interface RetryMemoryOptions {
   clock?: () => number;
 }
 
+/** A shared read that missed its deadline. */
+const LATE = Symbol("late");
+
 /** Of two copies of one entry, the one written by the later ask. */
 function newer(a: AskHistory | null, b: AskHistory | null): AskHistory | null {
   if (a === null) return b;
@@ -135,6 +138,14 @@ export class RetryMemory {
   /** When the location's copy of a client's abandoned-mirrors entry was last read, by local key. */
   private readonly abandonedReadAt: LruMap<string, number>;
   private readonly shared: SharedAskStore | null;
+  /**
+   * Shared reads in flight, by local key. An ask of an entry whose read is in
+   * flight waits for that read: it is as fresh for it as a read of its own, so
+   * a client asking faster than the cache answers costs one read per round
+   * trip. The ask that started a read drops it when it has waited its
+   * deadline, and none older than that is joined.
+   */
+  private readonly reading = new Map<string, SharedRead>();
   /** Entries with a shared write in flight, and the history remembered since; ended turns are dropped past `capacity`. */
   private readonly writing = new Map<string, WriteSlot>();
   private readonly deadline: number;
@@ -157,6 +168,11 @@ export class RetryMemory {
     return this.local.capacity;
   }
 
+  /** Entries whose shared read is in flight. */
+  get readsInFlight(): number {
+    return this.reading.size;
+  }
+
   /** Entries whose shared write is in flight. */
   get turnsInFlight(): number {
     return this.writing.size;
@@ -168,31 +184,66 @@ export class RetryMemory {
    */
   async recall(key: AskKey, late: (work: Promise<unknown>) => void = () => undefined, useShared = true): Promise<AskHistory | null> {
     const id = localKey(key);
-    const local = this.local.get(id) ?? null;
-    if (this.shared === null || !useShared) return local;
+    if (this.shared === null || !useShared) return this.local.get(id) ?? null;
     const now = this.clock();
     if (key.digest === null) {
       const readAt = this.abandonedReadAt.get(id);
-      if (readAt !== undefined && now - readAt >= 0 && now - readAt < ABANDONED_FRESH_MS) return local;
+      if (readAt !== undefined && now - readAt >= 0 && now - readAt < ABANDONED_FRESH_MS) return this.local.get(id) ?? null;
     }
-    const read = this.shared.read(key).catch((error: unknown) => {
-      console.error(JSON.stringify({ retryMemory: "shared read failed", error: String(error) }));
-      return null;
-    });
+    // A read older than the deadline is never joined: its request may have been cancelled with it.
+    const started = this.reading.get(id);
+    const shared = started !== undefined && now - started.since < this.deadline ? await this.joinRead(started) : await this.startRead(key, id, now, late);
+    // Read the isolate's copy after the wait: an ask answered meanwhile may have kept a newer one.
+    const local = this.local.get(id) ?? null;
+    if (shared === LATE) return local;
+    if (key.digest === null) this.abandonedReadAt.set(id, now);
+    const merged = newer(local, shared);
+    if (merged !== null && merged !== local) this.local.set(id, merged);
+    return merged;
+  }
+
+  /** Reads the location's copy of `key` for this ask and the asks that join it; past the deadline the read finishes through `late`. */
+  private async startRead(key: AskKey, id: string, now: number, late: (work: Promise<unknown>) => void): Promise<AskHistory | null | typeof LATE> {
+    const waiting = new Set<(history: AskHistory | null) => void>();
+    const read = this.shared!.read(key)
+      .then(parseAskHistory, (error: unknown) => {
+        console.error(JSON.stringify({ retryMemory: "shared read failed", error: String(error) }));
+        return null;
+      })
+      .then((history) => {
+        for (const waiter of waiting) waiter(history);
+        return history;
+      });
+    if (this.reading.size >= this.local.capacity) for (const [other, { since }] of this.reading) if (now - since >= this.deadline) this.reading.delete(other);
+    this.reading.set(id, { since: now, waiting });
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<"late">((resolve) => {
-      timer = setTimeout(() => resolve("late"), this.deadline);
+    const timeout = new Promise<typeof LATE>((resolve) => {
+      timer = setTimeout(() => resolve(LATE), this.deadline);
     });
     const shared = await Promise.race([read, timeout]);
     if (timer !== undefined) clearTimeout(timer);
-    if (shared === "late") {
-      late(read);
-      return local;
-    }
-    if (key.digest === null) this.abandonedReadAt.set(id, now);
-    const merged = newer(local, parseAskHistory(shared));
-    if (merged !== null && merged !== local) this.local.set(id, merged);
-    return merged;
+    if (this.reading.get(id)?.waiting === waiting) this.reading.delete(id);
+    if (shared === LATE) late(read);
+    return shared;
+  }
+
+  /**
+   * Waits for another ask's read, with a timer of this ask's own: the runtime
+   * ends a request that waits on nothing but another request's I/O, and a
+   * waiter that gave up is never resolved from the other request.
+   */
+  private joinRead(read: SharedRead): Promise<AskHistory | null | typeof LATE> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        read.waiting.delete(waiter);
+        resolve(LATE);
+      }, this.deadline);
+      const waiter = (history: AskHistory | null) => {
+        clearTimeout(timer);
+        resolve(history);
+      };
+      read.waiting.add(waiter);
+    });
   }
 
   /**
@@ -249,6 +300,12 @@ export class RetryMemory {
     await Promise.race([write, deadline]);
     if (timer !== undefined) clearTimeout(timer);
   }
+}
+
+/** A shared read in flight: when it started, and the asks waiting for it besides the one that started it. */
+interface SharedRead {
+  since: number;
+  waiting: Set<(history: AskHistory | null) => void>;
 }
 
 /** The history waiting for the write in flight of one entry to end, and when that turn began. */

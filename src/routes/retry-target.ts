@@ -92,11 +92,15 @@ export function orderForAsk(
   const resume = (rangeFirstByte(c.req.header("Range"), size) ?? 0) > 0;
   const ranked = demoteAbandoned(chosen.map((mirror) => mirror.id), recalled.abandoned, now).map((position) => chosen[position]!) as typeof chosen;
   const target = chooseTarget(ranked.map((mirror) => mirror.id), recalled.history, { now, resume });
-  afterResponse(c, memory.remember(recalled.key, target.history, recalled.shared));
+  // Only the location's copy is written after the response; the isolate's is kept at once.
+  const keep = (work: Promise<void>) => {
+    if (recalled.shared) afterResponse(c, work);
+  };
+  keep(memory.remember(recalled.key, target.history, recalled.shared));
   const previous = ranked.find((mirror) => mirror.id === target.previous && mirror.tier !== "origin");
   if (previous !== undefined) {
     const clientKey: AskKey = { ...recalled.key, digest: null };
-    afterResponse(c, memory.remember(clientKey, abandon(recalled.abandoned, previous.id, now), recalled.shared));
+    keep(memory.remember(clientKey, abandon(recalled.abandoned, previous.id, now), recalled.shared));
   }
   const report = previous === undefined ? null : signal.comeBack(previous.id, now);
   if (report !== null) {

@@ -303,6 +303,7 @@ export async function runtimeBench({ quick, resultsFile, only, roundsOverride }:
       targets.map((target) => [target.name + target.group, { name: target.name, group: target.group, url: target.url.length > 200 ? `${target.url.slice(0, 60)}…(${target.url.length} characters)` : target.url, method: target.method ?? "GET", rounds: [], perSecond: 0, p50Ms: 0, p99Ms: 0, errors: 0, unexpected: 0, cpuMicrosPerRequest: 0, ratioToBaseline: 0 }]),
     );
     const baselineRuns: Array<{ run: LoadRun; cpuMicrosPerRequest: number }> = [];
+    const unexpectedStatuses = new Map<string, string>();
     for (let round = 0; round < rounds; round++) {
       for (const target of targets) {
         const base = await measured(bareTarget, seconds, concurrency);
@@ -312,6 +313,7 @@ export async function runtimeBench({ quick, resultsFile, only, roundsOverride }:
         result.rounds.push({ ...measurement, baselinePerSecond: base.run.perSecond });
         result.errors += measurement.run.errors;
         result.unexpected += unexpectedAnswers(measurement.run, target.expect);
+        for (const [status, answers] of measurement.run.statuses) if (status !== target.expect) unexpectedStatuses.set(target.name + target.group, `${unexpectedStatuses.get(target.name + target.group) ?? ""} ${answers}×${status}`);
       }
     }
     for (const result of results.values()) {
@@ -365,7 +367,7 @@ export async function runtimeBench({ quick, resultsFile, only, roundsOverride }:
     await writeFile(resultsFile, `${JSON.stringify(report, null, 2)}\n`);
     printReport(report);
     const failed = [...results.values()].filter((result) => result.errors > 0 || result.unexpected > 0);
-    for (const result of failed) console.error(`FAILED: ${result.group} / ${result.name}: ${result.errors} errors, ${result.unexpected} unexpected answers`);
+    for (const result of failed) console.error(`FAILED: ${result.group} / ${result.name}: ${result.errors} errors, ${result.unexpected} unexpected answers${unexpectedStatuses.has(result.name + result.group) ? ` (status:${unexpectedStatuses.get(result.name + result.group)})` : ""}`);
     if (baselineErrors > 0) console.error(`FAILED: baseline: ${baselineErrors} errors or unexpected answers`);
     return failed.length === 0 && baselineErrors === 0;
   } finally {

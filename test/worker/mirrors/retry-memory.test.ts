@@ -190,6 +190,71 @@ describe("RetryMemory", () => {
     expect(reads.filter((read) => read === "abandoned")).toHaveLength(2);
   });
 
+  it("Should share one shared read among the asks of an entry that arrive while it is in flight, and read again after it", async () => {
+    const answers: Array<(value: unknown) => void> = [];
+    const slow: SharedAskStore = { read: () => new Promise((resolve) => answers.push(resolve)), write: () => Promise.resolve() };
+    const memory = new RetryMemory({ shared: slow });
+    const asks = [memory.recall(key()), memory.recall(key()), memory.recall(key())];
+    const other = memory.recall(key(undefined, `sha256:${"cd".repeat(32)}`));
+    expect(answers).toHaveLength(2);
+    answers[0]!({ given: ["near"], at: T0 });
+    answers[1]!(null);
+    expect(await Promise.all(asks)).toEqual([0, 1, 2].map(() => ({ given: ["near"], at: T0 })));
+    expect(await other).toBeNull();
+    const again = memory.recall(key());
+    expect(answers).toHaveLength(3);
+    answers[2]!({ given: ["near", "second"], at: T0 + 1 });
+    expect(await again).toEqual({ given: ["near", "second"], at: T0 + 1 });
+  });
+
+  it("Should keep a history the isolate remembered while a shared read was in flight, not the older copy read", async () => {
+    const answers: Array<(value: unknown) => void> = [];
+    const slow: SharedAskStore = { read: () => new Promise((resolve) => answers.push(resolve)), write: () => Promise.resolve() };
+    const memory = new RetryMemory({ shared: slow });
+    const ask = memory.recall(key());
+    await memory.remember(key(), { given: ["near", "second"], at: T0 + 5 });
+    answers[0]!({ given: ["near"], at: T0 });
+    expect(await ask).toEqual({ given: ["near", "second"], at: T0 + 5 });
+    await expect(memory.recall(key(), undefined, false)).resolves.toEqual({ given: ["near", "second"], at: T0 + 5 });
+  });
+
+  it("Should start a new shared read once one missed its deadline", async () => {
+    let reads = 0;
+    const hanging: SharedAskStore = {
+      read: () => {
+        reads++;
+        return new Promise(() => undefined);
+      },
+      write: () => Promise.resolve(),
+    };
+    const memory = new RetryMemory({ shared: hanging, sharedReadDeadlineMs: 5 });
+    await Promise.all([memory.recall(key()), memory.recall(key())]);
+    expect(reads).toBe(1);
+    await memory.recall(key());
+    expect(reads).toBe(2);
+  });
+
+  it("Should never join a shared read older than its deadline, and hold no more of them than its capacity", async () => {
+    let now = T0;
+    let reads = 0;
+    const hanging: SharedAskStore = {
+      read: () => {
+        reads++;
+        return new Promise(() => undefined);
+      },
+      write: () => Promise.resolve(),
+    };
+    const memory = new RetryMemory({ capacity: 4, shared: hanging, sharedReadDeadlineMs: 5, clock: () => now });
+    const clientOf = (i: number) => i.toString(16).padStart(32, "0");
+    // Asks whose requests the runtime ended: nothing drops their reads.
+    for (let i = 0; i < 4; i++) void memory.recall(key(clientOf(i)));
+    now += 5;
+    void memory.recall(key(clientOf(0)));
+    expect(reads).toBe(5);
+    for (let i = 4; i < 8; i++) void memory.recall(key(clientOf(i)));
+    expect(memory.readsInFlight).toBeLessThanOrEqual(5);
+  });
+
   it("Should see another isolate's abandoned mirrors once its copy is older than the freshness period", async () => {
     let now = T0;
     const shared = new CacheAskStore();
