@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
+import { keptBody } from "../http/kept-body";
 import { NO_TRANSFORM } from "../http/headers";
 import { prefersMetalink } from "../render/metalink";
 import { findManifest } from "./lookups";
@@ -22,7 +23,7 @@ export const manifests = new Hono<AppEnv>().get("/:name{.+}/manifests/:reference
     return metalinkAnswer(c, content);
   }
   // One Response built with all its headers: each c.header is a call into the runtime of its own.
-  return new Response(manifest.bytes, {
+  return new Response(keptBody(new Uint8Array(manifest.bytes)), {
     headers: {
       "Content-Type": manifest.mediaType,
       "Content-Length": String(manifest.bytes.byteLength),

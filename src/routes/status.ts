@@ -2,6 +2,7 @@ import { Hono, type Context } from "hono";
 import type { AppEnv } from "../env";
 import { RegistryError } from "../errors";
 import { prefersJson } from "../http/accept";
+import { keptBody } from "../http/kept-body";
 import { renderMirrorPage, renderStatusPage } from "../render/status-page";
 import { buildMirrorReport, buildStatusReport } from "../render/status-report";
 import { publicSummary } from "../stats/download-stats";
@@ -41,12 +42,12 @@ export const status = new Hono<AppEnv>()
   .get("/", async (c) => {
     c.header("Cache-Control", CACHE_CONTROL);
     c.header("Content-Type", "text/html; charset=UTF-8");
-    return c.body(await currentRendering(c, "html"));
+    return c.body(keptBody(await currentRendering(c, "html")));
   })
   .get("/status.json", async (c) => {
     c.header("Cache-Control", CACHE_CONTROL);
     c.header("Content-Type", "application/json");
-    return c.body(await currentRendering(c, "json"));
+    return c.body(keptBody(await currentRendering(c, "json")));
   })
   .get("/mirrors/:id", async (c) => {
     const requested = c.req.param("id");

@@ -91,6 +91,13 @@ function unexpectedAnswers(run: LoadRun, expect: number): number {
   return count;
 }
 
+/** One answer of a running front door, as the bare worker's `ANSWER` binding replays it (its length is the runtime's to set). */
+async function copyAnswer(answerUrl: string, headers: Record<string, string>): Promise<{ status: number; headers: Array<[string, string]>; body: string | null }> {
+  const response = await fetch(answerUrl, { headers, redirect: "manual" });
+  const body = await response.text();
+  return { status: response.status, headers: [...response.headers].filter(([name]) => name !== "content-length"), body: body === "" ? null : body };
+}
+
 async function bareBundle(outDir: string, compatibilityDate: string): Promise<WorkerBundle> {
   await mkdir(outDir, { recursive: true });
   const configFile = join(outDir, "wrangler.bare.toml");
@@ -236,10 +243,32 @@ export async function runtimeBench({ quick, resultsFile, only, roundsOverride }:
       sockets: setups.map(([name]) => ({ name, port: frontPorts.get(name)!, service: name, cfBlobHeader: CF_BLOB_HEADER })),
     });
     processes.push(front);
+    // Targets, and the baselines' copies of their answers.
+    const demoIndex = JSON.parse(await readFile(join(demoTree, "index.json"), "utf8")) as { manifests: Array<{ digest: string }> };
+    const demoDigest = demoIndex.manifests[0]!.digest;
+    const demoImageIndex = JSON.parse(await readFile(join(demoTree, "blobs", "sha256", demoDigest.slice(7)), "utf8")) as { manifests: Array<{ digest: string }> };
+    const demoManifest = JSON.parse(await readFile(join(demoTree, "blobs", "sha256", demoImageIndex.manifests[0]!.digest.slice(7)), "utf8")) as { layers: Array<{ digest: string }> };
+    const demoLayer = demoManifest.layers[0]!.digest;
+    const [demoRepository, demoTag] = [demoRef.slice(0, demoRef.lastIndexOf(":")), demoRef.slice(demoRef.lastIndexOf(":") + 1)];
+    const frontPid = () => front.pid;
+    const url = (setup: string, path: string) => `http://127.0.0.1:${frontPorts.get(setup)}${path}`;
+    // Copies of front door answers for the baseline process, so the table shows what the bytes alone cost.
+    const copies = new Map<string, number>();
+    const copiedAnswers = [
+      ["copy-v2", url("demo", "/v2/")],
+      ["copy-blob", url("demo-retry-off", `/v2/${demoRepository}/blobs/${demoLayer}`)],
+      ["copy-manifest", url("demo", `/v2/${demoRepository}/manifests/${demoTag}`)],
+    ] as const;
+    const copyWorkers: WorkerdWorker[] = [];
+    for (const [name, answerUrl] of copiedAnswers) {
+      copies.set(name, await freePort());
+      const headers = name === "copy-manifest" ? { ...CLIENT_HEADERS, Accept: MANIFEST_ACCEPT } : CLIENT_HEADERS;
+      copyWorkers.push({ name, module: bare.script, compatibilityDate: bundle.config.compatibilityDate, bindings: [{ name: "ANSWER", text: JSON.stringify(await copyAnswer(answerUrl, headers)) }] });
+    }
     const barePort = await freePort();
     const baseline = await startWorkerd(work, "bare", {
-      workers: [{ name: "bare", module: bare.script, compatibilityDate: bundle.config.compatibilityDate }],
-      sockets: [{ name: "bare", port: barePort, service: "bare" }],
+      workers: [{ name: "bare", module: bare.script, compatibilityDate: bundle.config.compatibilityDate }, ...copyWorkers],
+      sockets: [{ name: "bare", port: barePort, service: "bare" }, ...[...copies].map(([name, port]) => ({ name, port, service: name }))],
     });
     processes.push(baseline);
 
@@ -249,15 +278,6 @@ export async function runtimeBench({ quick, resultsFile, only, roundsOverride }:
       processes.push(registry.daemon);
     }
 
-    // Targets.
-    const demoIndex = JSON.parse(await readFile(join(demoTree, "index.json"), "utf8")) as { manifests: Array<{ digest: string }> };
-    const demoDigest = demoIndex.manifests[0]!.digest;
-    const demoImageIndex = JSON.parse(await readFile(join(demoTree, "blobs", "sha256", demoDigest.slice(7)), "utf8")) as { manifests: Array<{ digest: string }> };
-    const demoManifest = JSON.parse(await readFile(join(demoTree, "blobs", "sha256", demoImageIndex.manifests[0]!.digest.slice(7)), "utf8")) as { layers: Array<{ digest: string }> };
-    const demoLayer = demoManifest.layers[0]!.digest;
-    const [demoRepository, demoTag] = [demoRef.slice(0, demoRef.lastIndexOf(":")), demoRef.slice(demoRef.lastIndexOf(":") + 1)];
-    const frontPid = () => front.pid;
-    const url = (setup: string, path: string) => `http://127.0.0.1:${frontPorts.get(setup)}${path}`;
     const scenario = (setup: string, group: string, repository: string, tag: string, manifest: string, layer: string): Target[] => [
       { name: "GET /v2/", group, url: url(setup, "/v2/"), expect: 200, pid: frontPid },
       { name: "HEAD manifest by tag", group, url: url(setup, `/v2/${repository}/manifests/${tag}`), method: "HEAD", headers: { Accept: MANIFEST_ACCEPT }, expect: 200, pid: frontPid },
@@ -283,6 +303,13 @@ export async function runtimeBench({ quick, resultsFile, only, roundsOverride }:
       { name: "GET manifest by tag, REQUEST_LOG=all", group: "mirrors and retry memory (demo)", url: url("demo-log-all", `/v2/${demoRepository}/manifests/${demoTag}`), headers: { Accept: MANIFEST_ACCEPT }, expect: 200, pid: frontPid },
       { name: "hostile 32 KB path (414)", group: "mirrors and retry memory (demo)", url: url("demo", `/v2/${"/".repeat(16_000)}blobs/sha256:${"5e".repeat(32)}`), expect: 414, pid: frontPid },
     ];
+    const copyGroup = "bare Hono answering a copy of a front door answer";
+    const copyUrl = (name: string) => `http://127.0.0.1:${copies.get(name)}/`;
+    targets.push(
+      { name: "copy of GET /v2/", group: copyGroup, url: copyUrl("copy-v2"), expect: 200, pid: () => baseline.pid },
+      { name: "copy of GET manifest by tag", group: copyGroup, url: copyUrl("copy-manifest"), expect: 200, pid: () => baseline.pid },
+      { name: "copy of GET blob (307), RETRY_MEMORY=off", group: copyGroup, url: copyUrl("copy-blob"), expect: 307, pid: () => baseline.pid },
+    );
     if (registry !== null) {
       const registryUrl = registry.url;
       targets.push(
@@ -291,7 +318,7 @@ export async function runtimeBench({ quick, resultsFile, only, roundsOverride }:
       );
     }
     if (only !== undefined) targets.splice(0, targets.length, ...targets.filter((target) => `${target.group} ${target.name}`.includes(only)));
-    for (const target of targets) if (target.pid === frontPid) target.headers = { ...CLIENT_HEADERS, ...(target.headers ?? {}) };
+    for (const target of targets) if (target.pid === frontPid || target.group === copyGroup) target.headers = { ...CLIENT_HEADERS, ...(target.headers ?? {}) };
     // The same client headers on the baseline, so both parse the same request.
     const bareHeaders = { ...CLIENT_HEADERS };
     const bareTarget: Target = { name: "bare Hono 307", group: "baseline", url: `http://127.0.0.1:${barePort}/v2/x/blobs/y`, headers: bareHeaders, expect: 307, pid: () => baseline.pid };
@@ -416,6 +443,10 @@ function printReport(report: Report): void {
   console.log(`- blob 307, retry memory on vs off: ${ratio(find("GET blob (307)", "demo"), find("GET blob (307), RETRY_MEMORY=off"))} (isolate vs off: ${ratio(find("GET blob (307), RETRY_MEMORY=isolate"), find("GET blob (307), RETRY_MEMORY=off"))})`);
   console.log(`- manifest by tag with a request log line for every request (REQUEST_LOG=all) vs production's default (5xx only): ${ratio(find("GET manifest by tag, REQUEST_LOG=all"), find("GET manifest by tag", "demo"))}`);
   console.log(`- hostile 32 KB path vs GET manifest by tag: ${ratio(find("hostile 32 KB path (414)"), find("GET manifest by tag", "demo"))}`);
+  console.log(
+    `- front door vs a bare Hono worker answering a copy of its answer: /v2/ ${ratio(find("GET /v2/", "demo"), find("copy of GET /v2/"))}, manifest by tag ${ratio(find("GET manifest by tag", "demo"), find("copy of GET manifest by tag"))}, ` +
+      `blob 307 with retry memory off ${ratio(find("GET blob (307), RETRY_MEMORY=off"), find("copy of GET blob (307), RETRY_MEMORY=off"))}; the copies vs the bare 307: ${[find("copy of GET /v2/"), find("copy of GET manifest by tag"), find("copy of GET blob (307), RETRY_MEMORY=off")].map((t) => (t === undefined ? "-" : `${t.ratioToBaseline.toFixed(2)}x`)).join(", ")}`,
+  );
   console.log(`- vs the reference registry: manifest by tag ${ratio(find("GET manifest by tag", "demo"), find("reference registry: GET manifest by tag"))}, blob ${ratio(find("GET blob (307)", "demo"), find("reference registry: GET blob (200, bytes)"))}`);
   console.log(`- bundle: ${kib(report.bundle.rawBytes)} raw, ${kib(report.bundle.gzipBytes)} gzip; cold start: sockets ready ${fixed(report.coldStart.readyMs)} ms, first answer ${fixed(report.coldStart.firstAnswerMs)} ms after spawn`);
   console.log(`- front door workerd RSS after the run: ${(report.memory.frontdoorRssBytes / 2 ** 20).toFixed(0)} MiB`);

@@ -5,6 +5,10 @@ import { buildApp } from "../../../src/app";
 import { CLIENT_ACCEPT } from "../helpers/clients";
 import { firstError, request } from "../helpers/fetch";
 import { seedImage, type SeededImage } from "../helpers/seed";
+import { STREAMED_BODY_BYTES } from "../../../src/http/kept-body";
+import { MEDIA_TYPES } from "../../../src/oci/media-types";
+import { computeDigest } from "../../../src/oci/reference";
+import { manifestEntry, putEntry, tagEntry } from "../../../src/store/encode";
 
 beforeEach(() => reset());
 
@@ -23,6 +27,25 @@ describe("GET /v2/<name>/manifests/<reference>", () => {
     expect(response.headers.get("Docker-Content-Digest")).toBe(image.manifestDigest);
     expect(response.headers.get("Content-Length")).toBe(String(image.manifestBytes.length));
     expect(response.headers.get("ETag")).toBe(`"${image.manifestDigest}"`);
+  });
+
+  it("Should serve a manifest of hundreds of layers byte for byte, by tag and by digest, again and again", async () => {
+    const layers = Array.from({ length: 300 }, (_, i) => ({ mediaType: MEDIA_TYPES.ociLayerGzip, digest: `sha256:${i.toString(16).padStart(64, "0")}`, size: 1000 + i }));
+    const bytes = new TextEncoder().encode(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: { mediaType: MEDIA_TYPES.ociConfig, digest: image.configDigest, size: 10 }, layers }));
+    expect(bytes.byteLength).toBeGreaterThan(STREAMED_BODY_BYTES);
+    const manifest = { digest: await computeDigest(bytes), mediaType: MEDIA_TYPES.ociManifest, generation: 1 };
+    await putEntry(env.REGISTRY, manifestEntry("fedora/fedora-minimal", manifest, bytes));
+    await putEntry(env.REGISTRY, tagEntry("fedora/fedora-minimal", "big", manifest, bytes));
+    for (const reference of ["big", manifest.digest, "big"]) {
+      const response = await request(`/v2/fedora/fedora-minimal/manifests/${reference}`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get("Content-Length")).toBe(String(bytes.byteLength));
+      expect(response.headers.get("Docker-Content-Digest")).toBe(manifest.digest);
+      expect(new Uint8Array(await response.arrayBuffer())).toEqual(bytes);
+    }
+    const head = await request("/v2/fedora/fedora-minimal/manifests/big", { method: "HEAD" });
+    expect(head.headers.get("Content-Length")).toBe(String(bytes.byteLength));
+    expect(await head.text()).toBe("");
   });
 
   it("Should serve the same bytes by digest", async () => {

@@ -113,6 +113,23 @@ describe("GET /", () => {
     expect(await response.text()).not.toMatch(/<script/i);
   });
 
+  it("Should send a page of hundreds of mirrors whole, and an empty HEAD", async () => {
+    const many = Array.from({ length: 400 }, (_, i) => mirror(`mirror-${i}`, { country: i % 2 === 0 ? "DE" : "FR" }));
+    await seedWorld(many, Object.fromEntries(many.map((m) => [m.id, healthy(3)])));
+    for (const path of ["/", "/status.json"]) {
+      const response = await exports.default.fetch(`http://frontdoor.test${path}`);
+      const body = new Uint8Array(await response.arrayBuffer());
+      expect(body.byteLength).toBeGreaterThan(64 * 1024);
+      const head = await exports.default.fetch(`http://frontdoor.test${path}`, { method: "HEAD" });
+      expect(head.status).toBe(200);
+      expect(await head.text()).toBe("");
+    }
+    expect((await statusJson()).mirrors).toHaveLength(400);
+    const page = await (await statusHtml()).text();
+    expect([...page.matchAll(/<tr data-mirror="/g)]).toHaveLength(400);
+    expect(page.trimEnd()).toMatch(/<\/html>$/);
+  });
+
   it("Should list one table row per public mirror and none for private ones", async () => {
     await seedWorld();
     const page = await (await statusHtml()).text();
