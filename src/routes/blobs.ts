@@ -31,7 +31,6 @@ export const blobs = new Hono<AppEnv>().get("/:name{.+}/blobs/:digest", async (c
   const [blob, , early] = await readTogether([findBlob(c.get("registry"), repository, digest), inputs, recall]);
   const content = { repository, digest, size: blob.size, generation: blob.generation, ...(blob.sets === undefined ? {} : { sets: blob.sets }) };
   if (prefersMetalink(accept, blob.mediaType ?? "application/octet-stream")) {
-    c.header("Vary", "Accept");
     return metalinkAnswer(c, content, inputs);
   }
   // The answers below are each one Response built with all its headers: every c.header is a call into the runtime of its own.

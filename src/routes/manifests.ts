@@ -18,7 +18,6 @@ export const manifests = new Hono<AppEnv>().get("/:name{.+}/manifests/:reference
   const manifest = await findManifest(c.get("registry"), repository, referenceParam(c.req.param("reference")));
   c.set("logDigest", manifest.digest);
   if (prefersMetalink(c.req.header("Accept") ?? null, manifest.mediaType)) {
-    c.header("Vary", "Accept");
     const content = { repository, digest: manifest.digest, size: manifest.bytes.byteLength, generation: manifest.generation, mediaType: manifest.mediaType, ...(manifest.sets === undefined ? {} : { sets: manifest.sets }) };
     return metalinkAnswer(c, content);
   }

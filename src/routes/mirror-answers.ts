@@ -77,7 +77,7 @@ export async function chooseMirrors(
 
 /**
  * RFC 5854 answer listing the content's copies on the mirrors chosen for this
- * client, with its publication times. It carries no `Docker-Content-Digest`:
+ * client, with its publication times, negotiated by `Accept`. It carries no `Docker-Content-Digest`:
  * that header names the digest of the body, and this body is the XML, not the content.
  */
 export async function metalinkAnswer(c: Context<AppEnv>, content: MirroredContent, inputs?: Promise<SelectionInputs>): Promise<Response> {
@@ -95,8 +95,13 @@ export async function metalinkAnswer(c: Context<AppEnv>, content: MirroredConten
     ...(content.mediaType === undefined ? {} : { mediaType: content.mediaType }),
   });
   const body = utf8(document);
-  c.header("Content-Type", MEDIA_TYPES.metalink4);
-  c.header("Content-Length", String(body.byteLength));
-  c.header("Cache-Control", PER_CLIENT);
-  return c.body(body, 200);
+  // One Response built with all its headers: every c.header is a call into the runtime of its own.
+  return new Response(body, {
+    headers: [
+      ["Content-Type", MEDIA_TYPES.metalink4],
+      ["Content-Length", String(body.byteLength)],
+      ["Cache-Control", PER_CLIENT],
+      ["Vary", "Accept"],
+    ],
+  });
 }
