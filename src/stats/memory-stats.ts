@@ -15,6 +15,8 @@ export const MAX_KEYS_PER_MINUTE = 4096;
  */
 export class MemoryDownloadStats implements DownloadStats {
   private readonly minutes = new Map<number, Map<string, DownloadRow>>();
+  /** The minute of the latest pruning: buckets are dropped once per minute, not on every redirect. */
+  private prunedAt = -Infinity;
 
   constructor(private readonly clock: () => number = Date.now) {}
 
@@ -41,6 +43,8 @@ export class MemoryDownloadStats implements DownloadStats {
   }
 
   private prune(minute: number): void {
+    if (minute === this.prunedAt) return;
+    this.prunedAt = minute;
     for (const kept of this.minutes.keys()) if (kept <= minute - DAY_MINUTES) this.minutes.delete(kept);
   }
 
