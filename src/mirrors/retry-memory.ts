@@ -115,8 +115,24 @@ export interface RetryMemoryOptions {
   clock?: () => number;
 }
 
-/** A shared read that missed its deadline. */
+/** A shared read or write that missed its deadline. */
 const LATE = Symbol("late");
+
+/** `work`'s value, or LATE once `ms` have passed without it; the timer is cleared either way. */
+async function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T | typeof LATE> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<typeof LATE>((resolve) => {
+    timer = setTimeout(() => resolve(LATE), ms);
+  });
+  const result = await Promise.race([work, timeout]);
+  if (timer !== undefined) clearTimeout(timer);
+  return result;
+}
+
+/** Forgets the entries of `slots` that began `maxAgeMs` or longer before `now`. */
+function dropOlder(slots: Map<string, { since: number }>, now: number, maxAgeMs: number): void {
+  for (const [id, { since }] of slots) if (now - since >= maxAgeMs) slots.delete(id);
+}
 
 /** Of two copies of one entry, the one written by the later ask. */
 function newer(a: AskHistory | null, b: AskHistory | null): AskHistory | null {
@@ -214,14 +230,9 @@ export class RetryMemory {
         for (const waiter of waiting) waiter(history);
         return history;
       });
-    if (this.reading.size >= this.local.capacity) for (const [other, { since }] of this.reading) if (now - since >= this.deadline) this.reading.delete(other);
+    if (this.reading.size >= this.local.capacity) dropOlder(this.reading, now, this.deadline);
     this.reading.set(id, { since: now, waiting });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<typeof LATE>((resolve) => {
-      timer = setTimeout(() => resolve(LATE), this.deadline);
-    });
-    const shared = await Promise.race([read, timeout]);
-    if (timer !== undefined) clearTimeout(timer);
+    const shared = await withinDeadline(read, this.deadline);
     if (this.reading.get(id)?.waiting === waiting) this.reading.delete(id);
     if (shared === LATE) late(read);
     return shared;
@@ -267,14 +278,10 @@ export class RetryMemory {
       return Promise.resolve();
     }
     const slot: WriteSlot = { next: null, since: now };
-    if (this.writing.size >= this.local.capacity) this.dropEndedTurns(now);
+    // Turns of requests the runtime ended go, so entries never asked again do not hold a slot for good.
+    if (this.writing.size >= this.local.capacity) dropOlder(this.writing, now, MAX_TURN_MS);
     this.writing.set(id, slot);
     return this.writeInTurn(key, id, history, slot);
-  }
-
-  /** Forgets the turns of requests the runtime ended, so entries never asked again do not hold a slot for good. */
-  private dropEndedTurns(now: number): void {
-    for (const [id, slot] of this.writing) if (now - slot.since >= MAX_TURN_MS) this.writing.delete(id);
   }
 
   private async writeInTurn(key: AskKey, id: string, first: AskHistory, slot: WriteSlot): Promise<void> {
@@ -293,12 +300,7 @@ export class RetryMemory {
     const write = this.shared!.write(key, history, Math.ceil(RESUME_WINDOW_MS / 1000)).catch((error: unknown) => {
       console.error(JSON.stringify({ retryMemory: "shared write failed", error: String(error) }));
     });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, SHARED_WRITE_DEADLINE_MS);
-    });
-    await Promise.race([write, deadline]);
-    if (timer !== undefined) clearTimeout(timer);
+    await withinDeadline(write, SHARED_WRITE_DEADLINE_MS);
   }
 }
 

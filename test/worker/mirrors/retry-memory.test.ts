@@ -26,6 +26,19 @@ function key(client = "0123456789abcdef0123456789abcdef", digest = DIGEST): AskK
   return { client, digest, origin: "http://frontdoor.test" };
 }
 
+/** A shared store whose reads never answer, and how many reads it was asked for. */
+function neverAnsweringStore(): { hanging: SharedAskStore; reads: () => number } {
+  let reads = 0;
+  const hanging: SharedAskStore = {
+    read: () => {
+      reads++;
+      return new Promise(() => undefined);
+    },
+    write: () => Promise.resolve(),
+  };
+  return { hanging, reads: () => reads };
+}
+
 /** Asks `ranked` `count` times, each `gap` ms after the last, threading the memory; the targets' ids. */
 function walk(ranked: readonly string[], count: number, options: { resume?: boolean; gap?: number } = {}): string[] {
   let history: AskHistory | null = null;
@@ -219,38 +232,24 @@ describe("RetryMemory", () => {
   });
 
   it("Should start a new shared read once one missed its deadline", async () => {
-    let reads = 0;
-    const hanging: SharedAskStore = {
-      read: () => {
-        reads++;
-        return new Promise(() => undefined);
-      },
-      write: () => Promise.resolve(),
-    };
+    const { hanging, reads } = neverAnsweringStore();
     const memory = new RetryMemory({ shared: hanging, sharedReadDeadlineMs: 5 });
     await Promise.all([memory.recall(key()), memory.recall(key())]);
-    expect(reads).toBe(1);
+    expect(reads()).toBe(1);
     await memory.recall(key());
-    expect(reads).toBe(2);
+    expect(reads()).toBe(2);
   });
 
   it("Should never join a shared read older than its deadline, and hold no more of them than its capacity", async () => {
     let now = T0;
-    let reads = 0;
-    const hanging: SharedAskStore = {
-      read: () => {
-        reads++;
-        return new Promise(() => undefined);
-      },
-      write: () => Promise.resolve(),
-    };
+    const { hanging, reads } = neverAnsweringStore();
     const memory = new RetryMemory({ capacity: 4, shared: hanging, sharedReadDeadlineMs: 5, clock: () => now });
     const clientOf = (i: number) => i.toString(16).padStart(32, "0");
     // Asks whose requests the runtime ended: nothing drops their reads.
     for (let i = 0; i < 4; i++) void memory.recall(key(clientOf(i)));
     now += 5;
     void memory.recall(key(clientOf(0)));
-    expect(reads).toBe(5);
+    expect(reads()).toBe(5);
     for (let i = 4; i < 8; i++) void memory.recall(key(clientOf(i)));
     expect(memory.readsInFlight).toBeLessThanOrEqual(5);
   });
