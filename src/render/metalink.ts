@@ -48,10 +48,19 @@ export function countryAttribute(country: string | null): string | null {
   return country !== null && /^[A-Za-z]{2}$/.test(country) ? country.toLowerCase() : null;
 }
 
+/** Publication times repeat on every answer until the next publication: each is normalised once. */
+const normalisedTimes = new Map<string, string | null>();
+const MAX_NORMALISED_TIMES = 64;
+
 function rfc3339(value: string | null): string | null {
   if (value === null) return null;
+  const known = normalisedTimes.get(value);
+  if (known !== undefined) return known;
   const time = Date.parse(value);
-  return Number.isNaN(time) ? null : new Date(time).toISOString();
+  const normalised = Number.isNaN(time) ? null : new Date(time).toISOString();
+  if (normalisedTimes.size >= MAX_NORMALISED_TIMES) normalisedTimes.clear();
+  normalisedTimes.set(value, normalised);
+  return normalised;
 }
 
 function urlElement(location: DownloadLocation, index: number): XmlElement {

@@ -24,29 +24,34 @@ export function escapeXml(value: string): string {
   return value.replace(/[&<>"'\t\n\r]/g, (character) => ESCAPES[character] as string);
 }
 
+/** Names come from our own code, so the few distinct ones are checked once each, not on every render. */
+const checkedNames = new Set<string>();
+const MAX_CHECKED_NAMES = 256;
+
 function checkName(name: string): string {
+  if (checkedNames.has(name)) return name;
   if (!NAME.test(name)) throw new Error(`invalid XML name ${JSON.stringify(name)}`);
+  if (checkedNames.size < MAX_CHECKED_NAMES) checkedNames.add(name);
   return name;
 }
 
-function write(element: XmlElement, depth: number, out: string[]): void {
-  const indent = "  ".repeat(depth);
-  const attributes = (element.attributes ?? []).map(([name, value]) => ` ${checkName(name)}="${escapeXml(value)}"`).join("");
+const INDENTS = ["", "  ", "    ", "      ", "        "];
+
+function write(element: XmlElement, depth: number): string {
+  const indent = INDENTS[depth] ?? "  ".repeat(depth);
   const name = checkName(element.name);
+  let open = `${indent}<${name}`;
+  for (const [attribute, value] of element.attributes ?? []) open += ` ${checkName(attribute)}="${escapeXml(value)}"`;
   if (element.children !== undefined && element.children.length > 0) {
-    out.push(`${indent}<${name}${attributes}>`);
-    for (const child of element.children) write(child, depth + 1, out);
-    out.push(`${indent}</${name}>`);
-  } else if (element.text !== undefined) {
-    out.push(`${indent}<${name}${attributes}>${escapeXml(element.text)}</${name}>`);
-  } else {
-    out.push(`${indent}<${name}${attributes}/>`);
+    let out = `${open}>\n`;
+    for (const child of element.children) out += write(child, depth + 1);
+    return `${out}${indent}</${name}>\n`;
   }
+  if (element.text !== undefined) return `${open}>${escapeXml(element.text)}</${name}>\n`;
+  return `${open}/>\n`;
 }
 
 /** Serialises a UTF-8 XML document; every name is checked and every value escaped. */
 export function xmlDocument(root: XmlElement): string {
-  const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
-  write(root, 0, out);
-  return `${out.join("\n")}\n`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${write(root, 0)}`;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { computeDigest } from "../../../src/oci/reference";
 import { prefersMetalink, renderMetalink } from "../../../src/render/metalink";
 import { blobRedirect, duplicateLinks, instanceDigest, MAX_DUPLICATE_LINKS } from "../../../src/render/redirect";
-import { escapeXml, xmlDocument } from "../../../src/render/xml";
+import { escapeXml, xmlDocument, type XmlElement } from "../../../src/render/xml";
 import { parseMetalink } from "./fixtures";
 
 const digest = `sha256:${"ab".repeat(32)}` as const;
@@ -28,6 +28,19 @@ describe("xmlDocument", () => {
 
   it("Should refuse an attribute name that is not an XML name", () => {
     expect(() => xmlDocument({ name: "a", attributes: [['x="1"', "y"]] })).toThrow();
+  });
+
+  it("Should refuse a bad name on every document, not only the first", () => {
+    for (let i = 0; i < 3; i++) expect(() => xmlDocument({ name: "ok", children: [{ name: "bad name" }] })).toThrow();
+    expect(xmlDocument({ name: "ok", children: [{ name: "ok" }] })).toBe('<?xml version="1.0" encoding="UTF-8"?>\n<ok>\n  <ok/>\n</ok>\n');
+  });
+
+  it("Should indent nested elements two spaces a level, however deep", () => {
+    let element: XmlElement = { name: "leaf", text: "x" };
+    for (let i = 0; i < 6; i++) element = { name: "n", children: [element] };
+    const lines = xmlDocument(element).split("\n");
+    expect(lines[7]).toBe(`${"  ".repeat(6)}<leaf>x</leaf>`);
+    expect(lines[13]).toBe("</n>");
   });
 });
 
@@ -57,6 +70,13 @@ describe("renderMetalink", () => {
     const text = renderMetalink({ digest, size: 1, published: "2026-11-01T11:00:00+01:00", updated: "not a date", locations: [{ url: "http://m.test/x", country: null }] });
     const document = parseMetalink(text).metalink;
     expect([document.published, document.updated]).toEqual(["2026-11-01T10:00:00.000Z", undefined]);
+  });
+
+  it("Should normalise a time the same way on every render", () => {
+    const render = () => renderMetalink({ digest, size: 1, published: "2026-11-01T11:00:00+01:00", updated: "2026-02-30T00:00:00Z", locations: [{ url: "http://m.test/x", country: null }] });
+    const first = render();
+    expect(render()).toBe(first);
+    expect([parseMetalink(first).metalink.published, parseMetalink(first).metalink.updated]).toEqual(["2026-11-01T10:00:00.000Z", "2026-03-02T00:00:00.000Z"]);
   });
 });
 
