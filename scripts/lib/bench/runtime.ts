@@ -10,6 +10,7 @@ import { PROJECT_DIR } from "../stack/local-stack";
 import { bundleWorker, type WorkerBundle } from "../stack/worker-bundle";
 import { BenchKvTarget } from "./bench-kv-target";
 import { heyVersion, runHey, type LoadRun } from "./hey";
+import { runWrkPulls, wrkVersion } from "./wrk";
 import { randomSource, randomTable } from "./random-tables";
 import { referenceRegistryInstalled, startReferenceRegistry, type ReferenceRegistry } from "./reference-registry";
 import { writeSyntheticTree, type SyntheticTree } from "./synthetic-tree";
@@ -32,6 +33,7 @@ const MANIFEST_ACCEPT = [
   "application/vnd.docker.distribution.manifest.list.v2+json",
   "application/vnd.docker.distribution.manifest.v2+json",
 ].join(", ");
+const METALINK_ACCEPT = "application/metalink4+xml";
 
 /** The header workerd reads `request.cf` from on the bench's sockets. */
 const CF_BLOB_HEADER = "CF-Blob";
@@ -53,6 +55,8 @@ interface Target {
   expect: number;
   /** The process whose CPU it costs. */
   pid: () => number;
+  /** Load shaped like pulls, by wrk (hey sends one set of headers): client after client asks each of these paths once. Its baseline runs are wrk's too. */
+  pulls?: readonly string[];
 }
 
 interface TargetResult {
@@ -77,10 +81,16 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-async function measured(target: Target, seconds: number, concurrency: number): Promise<{ run: LoadRun; cpuMicrosPerRequest: number }> {
+let pullRuns = 0;
+
+async function measured(target: Target, seconds: number, concurrency: number, work: string): Promise<{ run: LoadRun; cpuMicrosPerRequest: number }> {
   const pid = target.pid();
+  const load = { url: target.url, method: target.method ?? "GET", headers: target.headers ?? {}, seconds, concurrency };
   const before = await processUsage(pid);
-  const run = await runHey({ url: target.url, method: target.method ?? "GET", headers: target.headers ?? {}, seconds, concurrency });
+  const run =
+    target.pulls === undefined
+      ? await runHey(load)
+      : await runWrkPulls(new URL(target.url).origin, load, { scriptFile: join(work, "pulls.lua"), agentPrefix: `bench-pull/${++pullRuns}`, paths: target.pulls });
   const after = await processUsage(pid);
   return { run, cpuMicrosPerRequest: run.requests === 0 ? NaN : (after.cpuMicros - before.cpuMicros) / run.requests };
 }
@@ -146,7 +156,7 @@ async function publishRuns(dir: string, tags: number, target: BenchKvTarget): Pr
 async function toolVersions(): Promise<Record<string, string>> {
   const workerd = await runCommand(workerdBinary(), ["--version"], { timeoutMs: 5_000 });
   const wrangler = JSON.parse(await readFile(join(PROJECT_DIR, "node_modules", "wrangler", "package.json"), "utf8")) as { version: string };
-  return { node: process.version, workerd: workerd.stdout.trim(), wrangler: wrangler.version, hey: await heyVersion() };
+  return { node: process.version, workerd: workerd.stdout.trim(), wrangler: wrangler.version, hey: await heyVersion(), wrk: await wrkVersion() };
 }
 
 function fixed(value: number, digits = 0): string {
@@ -247,9 +257,12 @@ export async function runtimeBench({ quick, resultsFile, only, roundsOverride }:
     const demoIndex = JSON.parse(await readFile(join(demoTree, "index.json"), "utf8")) as { manifests: Array<{ digest: string }> };
     const demoDigest = demoIndex.manifests[0]!.digest;
     const demoImageIndex = JSON.parse(await readFile(join(demoTree, "blobs", "sha256", demoDigest.slice(7)), "utf8")) as { manifests: Array<{ digest: string }> };
-    const demoManifest = JSON.parse(await readFile(join(demoTree, "blobs", "sha256", demoImageIndex.manifests[0]!.digest.slice(7)), "utf8")) as { layers: Array<{ digest: string }> };
+    const demoManifest = JSON.parse(await readFile(join(demoTree, "blobs", "sha256", demoImageIndex.manifests[0]!.digest.slice(7)), "utf8")) as { config: { digest: string }; layers: Array<{ digest: string }> };
     const demoLayer = demoManifest.layers[0]!.digest;
     const [demoRepository, demoTag] = [demoRef.slice(0, demoRef.lastIndexOf(":")), demoRef.slice(demoRef.lastIndexOf(":") + 1)];
+    // What pulling the image's first platform asks for, blob by blob; and the setups measured under load shaped like pulls.
+    const demoPullPaths = [demoManifest.config.digest, ...demoManifest.layers.map((layer) => layer.digest)].map((digest) => `/v2/${demoRepository}/blobs/${digest}`);
+    const pullSetups = [["demo", ""], ["demo-retry-isolate", ", RETRY_MEMORY=isolate"], ["demo-retry-off", ", RETRY_MEMORY=off"]] as const;
     const frontPid = () => front.pid;
     const url = (setup: string, path: string) => `http://127.0.0.1:${frontPorts.get(setup)}${path}`;
     // Copies of front door answers for the baseline process, so the table shows what the bytes alone cost.
@@ -258,11 +271,14 @@ export async function runtimeBench({ quick, resultsFile, only, roundsOverride }:
       ["copy-v2", url("demo", "/v2/")],
       ["copy-blob", url("demo-retry-off", `/v2/${demoRepository}/blobs/${demoLayer}`)],
       ["copy-manifest", url("demo", `/v2/${demoRepository}/manifests/${demoTag}`)],
+      ["copy-metalink", url("demo", `/v2/${demoRepository}/blobs/${demoLayer}`)],
     ] as const;
+    const copyAccept: Partial<Record<(typeof copiedAnswers)[number][0], string>> = { "copy-manifest": MANIFEST_ACCEPT, "copy-metalink": METALINK_ACCEPT };
     const copyWorkers: WorkerdWorker[] = [];
     for (const [name, answerUrl] of copiedAnswers) {
       copies.set(name, await freePort());
-      const headers = name === "copy-manifest" ? { ...CLIENT_HEADERS, Accept: MANIFEST_ACCEPT } : CLIENT_HEADERS;
+      const accept = copyAccept[name];
+      const headers = accept === undefined ? CLIENT_HEADERS : { ...CLIENT_HEADERS, Accept: accept };
       copyWorkers.push({ name, module: bare.script, compatibilityDate: bundle.config.compatibilityDate, bindings: [{ name: "ANSWER", text: JSON.stringify(await copyAnswer(answerUrl, headers)) }] });
     }
     const barePort = await freePort();
@@ -284,7 +300,7 @@ export async function runtimeBench({ quick, resultsFile, only, roundsOverride }:
       { name: "GET manifest by tag", group, url: url(setup, `/v2/${repository}/manifests/${tag}`), headers: { Accept: MANIFEST_ACCEPT }, expect: 200, pid: frontPid },
       { name: "GET manifest by digest", group, url: url(setup, `/v2/${repository}/manifests/${manifest}`), headers: { Accept: MANIFEST_ACCEPT }, expect: 200, pid: frontPid },
       { name: "GET blob (307)", group, url: url(setup, `/v2/${repository}/blobs/${layer}`), expect: 307, pid: frontPid },
-      { name: "GET blob metalink", group, url: url(setup, `/v2/${repository}/blobs/${layer}`), headers: { Accept: "application/metalink4+xml" }, expect: 200, pid: frontPid },
+      { name: "GET blob metalink", group, url: url(setup, `/v2/${repository}/blobs/${layer}`), headers: { Accept: METALINK_ACCEPT }, expect: 200, pid: frontPid },
       { name: "GET /status.json", group, url: url(setup, "/status.json"), expect: 200, pid: frontPid },
       { name: "GET / (status page)", group, url: url(setup, "/"), expect: 200, pid: frontPid },
     ];
@@ -297,7 +313,7 @@ export async function runtimeBench({ quick, resultsFile, only, roundsOverride }:
       { name: "GET blob (307), 1,000 mirrors, client without location", group: "mirrors and retry memory (demo)", url: url("demo1000", `/v2/${demoRepository}/blobs/${demoLayer}`), headers: { [CF_BLOB_HEADER]: "{}" }, expect: 307, pid: frontPid },
       { name: "GET blob (307), RETRY_MEMORY=isolate", group: "mirrors and retry memory (demo)", url: url("demo-retry-isolate", `/v2/${demoRepository}/blobs/${demoLayer}`), expect: 307, pid: frontPid },
       { name: "GET blob (307), RETRY_MEMORY=off", group: "mirrors and retry memory (demo)", url: url("demo-retry-off", `/v2/${demoRepository}/blobs/${demoLayer}`), expect: 307, pid: frontPid },
-      // The same list length from both tables (the 10-mirror one qualifies only about half its mirrors), so only the table's size differs.
+      ...pullSetups.map(([setup, suffix]): Target => ({ name: `GET blob (307), pulls${suffix}`, group: "mirrors and retry memory (demo)", url: url(setup, "/"), expect: 307, pid: frontPid, pulls: demoPullPaths })),
       { name: "GET blob (307), 10 mirrors, lists of 5, RETRY_MEMORY=off", group: "mirrors and retry memory (demo)", url: url("demo-list5", `/v2/${demoRepository}/blobs/${demoLayer}`), expect: 307, pid: frontPid },
       { name: "GET blob (307), 1,000 mirrors, lists of 5, RETRY_MEMORY=off", group: "mirrors and retry memory (demo)", url: url("demo1000-list5", `/v2/${demoRepository}/blobs/${demoLayer}`), expect: 307, pid: frontPid },
       { name: "GET manifest by tag, REQUEST_LOG=all", group: "mirrors and retry memory (demo)", url: url("demo-log-all", `/v2/${demoRepository}/manifests/${demoTag}`), headers: { Accept: MANIFEST_ACCEPT }, expect: 200, pid: frontPid },
@@ -309,6 +325,7 @@ export async function runtimeBench({ quick, resultsFile, only, roundsOverride }:
       { name: "copy of GET /v2/", group: copyGroup, url: copyUrl("copy-v2"), expect: 200, pid: () => baseline.pid },
       { name: "copy of GET manifest by tag", group: copyGroup, url: copyUrl("copy-manifest"), expect: 200, pid: () => baseline.pid },
       { name: "copy of GET blob (307), RETRY_MEMORY=off", group: copyGroup, url: copyUrl("copy-blob"), expect: 307, pid: () => baseline.pid },
+      { name: "copy of GET blob metalink", group: copyGroup, url: copyUrl("copy-metalink"), expect: 200, pid: () => baseline.pid },
     );
     if (registry !== null) {
       const registryUrl = registry.url;
@@ -333,9 +350,9 @@ export async function runtimeBench({ quick, resultsFile, only, roundsOverride }:
     const unexpectedStatuses = new Map<string, string>();
     for (let round = 0; round < rounds; round++) {
       for (const target of targets) {
-        const base = await measured(bareTarget, seconds, concurrency);
-        baselineRuns.push(base);
-        const measurement = await measured(target, seconds, concurrency);
+        const base = await measured(target.pulls === undefined ? bareTarget : { ...bareTarget, pulls: target.pulls }, seconds, concurrency, work);
+        if (target.pulls === undefined) baselineRuns.push(base);
+        const measurement = await measured(target, seconds, concurrency, work);
         const result = results.get(target.name + target.group)!;
         result.rounds.push({ ...measurement, baselinePerSecond: base.run.perSecond });
         result.errors += measurement.run.errors;
@@ -381,7 +398,7 @@ export async function runtimeBench({ quick, resultsFile, only, roundsOverride }:
       quick,
       cores: cpus().length,
       tools: { ...(await toolVersions()), ...(registry === null ? {} : { referenceRegistry: registry.version }) },
-      load: { generator: "hey", seconds, concurrency, rounds, interleaved: "bare baseline run before every target run" },
+      load: { generator: "hey; wrk for the targets shaped like pulls", seconds, concurrency, rounds, interleaved: "bare baseline run before every target run" },
       bundle: bundleSize,
       coldStart: { readyMs: median(coldStarts.map((c) => c.readyMs)), firstAnswerMs: median(coldStarts.map((c) => c.firstAnswerMs)) },
       memory,
@@ -440,7 +457,7 @@ function printReport(report: Report): void {
     `- blob 307, 1,000 vs 10 mirrors: ${ratio(find("GET blob (307), 1,000 mirrors, lists of 5, RETRY_MEMORY=off"), find("GET blob (307), 10 mirrors, lists of 5, RETRY_MEMORY=off"))} with lists of 5 from both and retry memory off, ` +
       `${ratio(find("GET blob (307), 1,000 mirrors"), find("GET blob (307)", "demo"))} with the defaults (lists of 10 from 1,000 mirrors, of 6 from the 10, and every ask a come-back)`,
   );
-  console.log(`- blob 307, retry memory on vs off: ${ratio(find("GET blob (307)", "demo"), find("GET blob (307), RETRY_MEMORY=off"))} (isolate vs off: ${ratio(find("GET blob (307), RETRY_MEMORY=isolate"), find("GET blob (307), RETRY_MEMORY=off"))})`);
+  console.log(`- blob 307, retry memory on vs off: ${ratio(find("GET blob (307)", "demo"), find("GET blob (307), RETRY_MEMORY=off"))} (isolate vs off: ${ratio(find("GET blob (307), RETRY_MEMORY=isolate"), find("GET blob (307), RETRY_MEMORY=off"))}) with every ask a come-back; ${ratio(find("GET blob (307), pulls"), find("GET blob (307), pulls, RETRY_MEMORY=off"))} in pulls (isolate vs off: ${ratio(find("GET blob (307), pulls, RETRY_MEMORY=isolate"), find("GET blob (307), pulls, RETRY_MEMORY=off"))})`);
   console.log(`- manifest by tag with a request log line for every request (REQUEST_LOG=all) vs production's default (5xx only): ${ratio(find("GET manifest by tag, REQUEST_LOG=all"), find("GET manifest by tag", "demo"))}`);
   console.log(`- hostile 32 KB path vs GET manifest by tag: ${ratio(find("hostile 32 KB path (414)"), find("GET manifest by tag", "demo"))}`);
   console.log(
