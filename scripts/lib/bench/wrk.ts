@@ -56,6 +56,7 @@ export function parseWrkOutput(text: string): LoadRun {
     const match = new RegExp(`^${name} ([\\d.]+)$`, "m").exec(text);
     return match === null ? NaN : Number(match[1]);
   };
+  if (Number.isNaN(figure("rate")) || statuses.size === 0) throw new Error(`wrk printed no summary of its script: ${text.slice(0, 1000)}`);
   return {
     requests: [...statuses.values()].reduce((sum, count) => sum + count, 0),
     perSecond: figure("rate"),
