@@ -462,7 +462,8 @@ function printReport(report: Report): void {
   console.log(`- hostile 32 KB path vs GET manifest by tag: ${ratio(find("hostile 32 KB path (414)"), find("GET manifest by tag", "demo"))}`);
   console.log(
     `- front door vs a bare Hono worker answering a copy of its answer: /v2/ ${ratio(find("GET /v2/", "demo"), find("copy of GET /v2/"))}, manifest by tag ${ratio(find("GET manifest by tag", "demo"), find("copy of GET manifest by tag"))}, ` +
-      `blob 307 with retry memory off ${ratio(find("GET blob (307), RETRY_MEMORY=off"), find("copy of GET blob (307), RETRY_MEMORY=off"))}; the copies vs the bare 307: ${[find("copy of GET /v2/"), find("copy of GET manifest by tag"), find("copy of GET blob (307), RETRY_MEMORY=off")].map((t) => (t === undefined ? "-" : `${t.ratioToBaseline.toFixed(2)}x`)).join(", ")}`,
+      `blob 307 with retry memory off ${ratio(find("GET blob (307), RETRY_MEMORY=off"), find("copy of GET blob (307), RETRY_MEMORY=off"))}, metalink ${ratio(find("GET blob metalink", "demo"), find("copy of GET blob metalink"))}; ` +
+      `the copies vs the bare 307: ${[find("copy of GET /v2/"), find("copy of GET manifest by tag"), find("copy of GET blob (307), RETRY_MEMORY=off"), find("copy of GET blob metalink")].map((t) => (t === undefined ? "-" : `${t.ratioToBaseline.toFixed(2)}x`)).join(", ")}`,
   );
   console.log(`- vs the reference registry: manifest by tag ${ratio(find("GET manifest by tag", "demo"), find("reference registry: GET manifest by tag"))}, blob ${ratio(find("GET blob (307)", "demo"), find("reference registry: GET blob (200, bytes)"))}`);
   console.log(`- bundle: ${kib(report.bundle.rawBytes)} raw, ${kib(report.bundle.gzipBytes)} gzip; cold start: sockets ready ${fixed(report.coldStart.readyMs)} ms, first answer ${fixed(report.coldStart.firstAnswerMs)} ms after spawn`);

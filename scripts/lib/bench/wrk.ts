@@ -86,7 +86,10 @@ export async function runWrkPulls(origin: string, { headers = {}, seconds, concu
   const args = ["-t", "1", "-c", String(concurrency), "-d", `${Math.max(1, Math.round(seconds))}s`, "-s", scriptFile];
   for (const [name, value] of Object.entries(headers)) if (name.toLowerCase() !== "user-agent") args.push("-H", `${name}: ${value}`);
   args.push(origin, agentPrefix, ...paths);
-  const result = await runCommand("wrk", args, { timeoutMs: (seconds + 30) * 1000 });
+  const result = await runCommand("wrk", args, { timeoutMs: (seconds + 30) * 1000 }).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new Error("wrk is not installed: the targets shaped like pulls need it (Debian package wrk)");
+    throw error;
+  });
   if (result.code !== 0) throw new Error(`wrk failed (${result.code}): ${result.stderr}${result.stdout.slice(0, 1000)}`);
   return parseWrkOutput(result.stdout);
 }
