@@ -48,6 +48,7 @@ export function parseHeyOutput(text: string): LoadRun {
 /** Runs hey for `seconds` with `concurrency` connections kept alive, redirects not followed, on one CPU. */
 export async function runHey({ url, method = "GET", headers = {}, seconds, concurrency }: LoadOptions): Promise<LoadRun> {
   const args = ["-z", `${seconds}s`, "-c", String(concurrency), "-cpus", "1", "-disable-redirects", "-m", method];
+  // Debian's hey sends its own User-Agent whatever -H says, so all its requests are one program's.
   for (const [name, value] of Object.entries(headers)) args.push("-H", `${name}: ${value}`);
   args.push(url);
   const result = await runCommand("hey", args, { timeoutMs: (seconds + 30) * 1000 });
