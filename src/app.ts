@@ -6,6 +6,7 @@ import { errorResponse, RegistryError } from "./errors";
 import type { Failover } from "./mirrors/failover";
 import { API_VERSION, API_VERSION_HEADER } from "./http/headers";
 import { isLogged, requestLogLine, type LogSink } from "./http/request-log";
+import { isBuiltWhole } from "./http/registry-answer";
 import { addSecurityHeaders } from "./http/security-headers";
 import { base } from "./routes/base";
 import { blobs } from "./routes/blobs";
@@ -25,10 +26,11 @@ const READ_METHODS = new Set(["GET", "HEAD"]);
 
 /**
  * The security headers, and the API version header for the registry API, set
- * on the answer in place; an answer with immutable headers (a fetched one) is
- * copied once.
+ * on the answer in place, unless it was built with them; an answer with
+ * immutable headers (a fetched one) is copied once.
  */
 function addAnswerHeaders(c: Context<AppEnv>, registryApi: boolean): void {
+  if (isBuiltWhole(c.res)) return;
   try {
     addSecurityHeaders(c.res.headers);
   } catch {

@@ -1,5 +1,5 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { API_VERSION, API_VERSION_HEADER } from "./http/headers";
+import { registryAnswer } from "./http/registry-answer";
 
 /**
  * Every error the front door can answer with, and its HTTP status.
@@ -52,10 +52,10 @@ export function errorBody(error: RegistryError): string {
 /** Builds the complete error response, headers included; used by the app's onError and notFound. */
 export function errorResponse(error: RegistryError, method: string): Response {
   const body = errorBody(error);
-  const headers = new Headers(error.headers);
-  headers.set("Content-Type", "application/json; charset=utf-8");
-  headers.set("X-Content-Type-Options", "nosniff");
-  headers.set("Content-Length", String(new TextEncoder().encode(body).length));
-  headers.set(API_VERSION_HEADER, API_VERSION);
-  return new Response(method === "HEAD" ? null : body, { status: error.status, headers });
+  const headers = {
+    ...error.headers,
+    "Content-Type": "application/json; charset=utf-8",
+    "Content-Length": String(new TextEncoder().encode(body).length),
+  };
+  return registryAnswer(method === "HEAD" ? null : body, headers, error.status);
 }

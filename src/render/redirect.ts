@@ -1,4 +1,5 @@
 import { PER_CLIENT } from "../http/headers";
+import type { AnswerHeaders } from "../http/registry-answer";
 import type { ChosenMirror } from "../mirrors/select";
 import { blobUrl } from "../oci/layout";
 import { DIGEST_ALGORITHM_NAMES, digestAlgorithm, digestHex, type Digest } from "../oci/reference";
@@ -59,8 +60,8 @@ function hexToBase64(hex: string): string {
 export interface BlobRedirect {
   /** `Location`: the target's URL. */
   location: string;
-  /** `Cache-Control`, one `Link: rel=duplicate` per other location, and `Digest`, in that order. */
-  headers: Array<[name: string, value: string]>;
+  /** `Cache-Control`, `Link` (one `rel=duplicate` value per other location, comma-separated; none without one), and `Digest`. */
+  headers: AnswerHeaders;
 }
 
 /**
@@ -78,13 +79,14 @@ export function blobRedirect(
   const index = Number.isInteger(target) && target >= 0 && target < locations.length ? target : 0;
   const first = locations[index] ?? locations[0];
   const ordered = [first, ...locations.filter((_, i) => i !== index)];
+  const links = duplicateLinks(ordered, linkLimit);
   return {
     location: first.url,
-    headers: [
-      ["Cache-Control", PER_CLIENT],
-      ...duplicateLinks(ordered, linkLimit).map((link): [string, string] => ["Link", link]),
-      ["Digest", instanceDigest(digest)],
-    ],
+    headers: {
+      "Cache-Control": PER_CLIENT,
+      ...(links.length === 0 ? {} : { Link: links.join(", ") }),
+      Digest: instanceDigest(digest),
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { NO_TRANSFORM } from "../http/headers";
+import { registryAnswer } from "../http/registry-answer";
 import { mayPreferMetalink, prefersMetalink } from "../render/metalink";
 import { blobRedirect, downloadLocations } from "../render/redirect";
 import { readTogether } from "../store/read-together";
@@ -33,25 +34,19 @@ export const blobs = new Hono<AppEnv>().get("/:name{.+}/blobs/:digest", async (c
   if (prefersMetalink(accept, blob.mediaType ?? "application/octet-stream")) {
     return metalinkAnswer(c, content, inputs);
   }
-  // The answers below are each one Response built with all its headers: every c.header is a call into the runtime of its own.
-  const common: Array<[string, string]> = [
-    ["Vary", "Accept"],
-    ["Docker-Content-Digest", digest],
-  ];
+  const common = { Vary: "Accept", "Docker-Content-Digest": digest };
   if (c.req.method === "HEAD") {
-    return new Response(null, {
-      headers: [
-        ...common,
-        ["Content-Type", blob.mediaType ?? "application/octet-stream"],
-        ["Content-Length", String(blob.size)],
-        ["Cache-Control", NO_TRANSFORM],
-        ["ETag", `"${digest}"`],
-      ],
+    return registryAnswer(null, {
+      ...common,
+      "Content-Type": blob.mediaType ?? "application/octet-stream",
+      "Content-Length": String(blob.size),
+      "Cache-Control": NO_TRANSFORM,
+      ETag: `"${digest}"`,
     });
   }
   const recalled = recall === null ? await recallAsks(c, digest) : early;
   const ranked = orderForAsk(c, await chooseMirrors(c, content, inputs), recalled, blob.size);
   countRedirect(c, ranked[0], blob.size);
   const redirect = blobRedirect(downloadLocations(ranked, digest), digest, c.get("settings").mirrorListCap);
-  return new Response(null, { status: 307, headers: [["Location", redirect.location], ...common, ...redirect.headers] });
+  return registryAnswer(null, { Location: redirect.location, ...common, ...redirect.headers }, 307);
 });

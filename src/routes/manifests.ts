@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { keptBody } from "../http/kept-body";
 import { NO_TRANSFORM } from "../http/headers";
+import { registryAnswer } from "../http/registry-answer";
 import { prefersMetalink } from "../render/metalink";
 import { findManifest } from "./lookups";
 import { metalinkAnswer } from "./mirror-answers";
@@ -21,15 +22,12 @@ export const manifests = new Hono<AppEnv>().get("/:name{.+}/manifests/:reference
     const content = { repository, digest: manifest.digest, size: manifest.bytes.byteLength, generation: manifest.generation, mediaType: manifest.mediaType, ...(manifest.sets === undefined ? {} : { sets: manifest.sets }) };
     return metalinkAnswer(c, content);
   }
-  // One Response built with all its headers: each c.header is a call into the runtime of its own.
-  return new Response(keptBody(new Uint8Array(manifest.bytes)), {
-    headers: {
-      "Content-Type": manifest.mediaType,
-      "Content-Length": String(manifest.bytes.byteLength),
-      "Docker-Content-Digest": manifest.digest,
-      ETag: `"${manifest.digest}"`,
-      "Cache-Control": NO_TRANSFORM,
-      Vary: "Accept",
-    },
+  return registryAnswer(keptBody(new Uint8Array(manifest.bytes)), {
+    "Content-Type": manifest.mediaType,
+    "Content-Length": String(manifest.bytes.byteLength),
+    "Docker-Content-Digest": manifest.digest,
+    ETag: `"${manifest.digest}"`,
+    "Cache-Control": NO_TRANSFORM,
+    Vary: "Accept",
   });
 });

@@ -3,6 +3,7 @@ import type { AppEnv } from "../env";
 import { requestClient } from "./client";
 import { RegistryError } from "../errors";
 import { PER_CLIENT } from "../http/headers";
+import { registryAnswer } from "../http/registry-answer";
 import { utf8 } from "../http/utf8";
 import { parseHostChoice, type ClientChoice } from "../mirrors/choice";
 import { selectMirrors, type ChosenMirror, type ClientLocation, type Selection } from "../mirrors/select";
@@ -95,13 +96,10 @@ export async function metalinkAnswer(c: Context<AppEnv>, content: MirroredConten
     ...(content.mediaType === undefined ? {} : { mediaType: content.mediaType }),
   });
   const body = utf8(document);
-  // One Response built with all its headers: every c.header is a call into the runtime of its own.
-  return new Response(body, {
-    headers: [
-      ["Content-Type", MEDIA_TYPES.metalink4],
-      ["Content-Length", String(body.byteLength)],
-      ["Cache-Control", PER_CLIENT],
-      ["Vary", "Accept"],
-    ],
+  return registryAnswer(body, {
+    "Content-Type": MEDIA_TYPES.metalink4,
+    "Content-Length": String(body.byteLength),
+    "Cache-Control": PER_CLIENT,
+    Vary: "Accept",
   });
 }

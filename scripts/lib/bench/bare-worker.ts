@@ -15,9 +15,13 @@ interface CopiedAnswer {
  * the front door's work.
  */
 const app = new Hono<{ Bindings: { ANSWER?: string } }>();
-let copied: CopiedAnswer | null | undefined;
+/** The copy, with its headers as a record: the cheapest form the runtime takes them in, as the front door builds its own. */
+let copied: { status: number; headers: Record<string, string>; body: string | null } | null | undefined;
 app.all("*", (c) => {
-  copied ??= c.env.ANSWER === undefined ? null : (JSON.parse(c.env.ANSWER) as CopiedAnswer);
+  if (copied === undefined) {
+    const answer = c.env.ANSWER === undefined ? null : (JSON.parse(c.env.ANSWER) as CopiedAnswer);
+    copied = answer === null ? null : { ...answer, headers: Object.fromEntries(answer.headers) };
+  }
   if (copied === null) return c.redirect("https://mirror.example.net/blobs/sha256/5e5e5e5e", 307);
   return new Response(copied.body, { status: copied.status, headers: copied.headers });
 });

@@ -126,22 +126,22 @@ describe("blobRedirect", () => {
   it("Should send the client to the best location and list the others as duplicates, then the digest", () => {
     expect(blobRedirect([one!, two!, three!], digest, 10)).toEqual({
       location: one!.url,
-      headers: [
-        ["Cache-Control", "private, no-store"],
-        ["Link", `<${two!.url}>; rel=duplicate; pri=1`],
-        ["Link", `<${three!.url}>; rel=duplicate; pri=2`],
-        ["Digest", instanceDigest(digest)],
-      ],
+      headers: {
+        "Cache-Control": "private, no-store",
+        Link: `<${two!.url}>; rel=duplicate; pri=1, <${three!.url}>; rel=duplicate; pri=2`,
+        Digest: instanceDigest(digest),
+      },
     });
   });
 
   it("Should send the client to the target it is given, with every other location as a duplicate in rank order", () => {
     const redirect = blobRedirect([one!, two!, three!], digest, 10, 1);
     expect(redirect.location).toBe(two!.url);
-    expect(redirect.headers.filter(([name]) => name === "Link").map(([, value]) => value)).toEqual([
-      `<${one!.url}>; rel=duplicate; pri=1`,
-      `<${three!.url}>; rel=duplicate; pri=2`,
-    ]);
+    expect(redirect.headers.Link).toBe(`<${one!.url}>; rel=duplicate; pri=1, <${three!.url}>; rel=duplicate; pri=2`);
+  });
+
+  it("Should carry no Link header when there is no other location", () => {
+    expect(blobRedirect([one!], digest, 10).headers).toEqual({ "Cache-Control": "private, no-store", Digest: instanceDigest(digest) });
   });
 });
 
