@@ -285,7 +285,8 @@ export async function runtimeBench({ quick, resultsFile, only, roundsOverride }:
     const barePort = await freePort();
     const baseline = await startWorkerd(work, "bare", {
       workers: [{ name: "bare", module: bare.script, compatibilityDate: bundle.config.compatibilityDate }, ...copyWorkers],
-      sockets: [{ name: "bare", port: barePort, service: "bare" }, ...[...copies].map(([name, port]) => ({ name, port, service: name }))],
+      // Read `request.cf` from the same header as the front door's sockets, so both runtimes handle the same request alike.
+      sockets: [{ name: "bare", port: barePort, service: "bare", cfBlobHeader: CF_BLOB_HEADER }, ...[...copies].map(([name, port]) => ({ name, port, service: name, cfBlobHeader: CF_BLOB_HEADER }))],
     });
     processes.push(baseline);
 
@@ -322,12 +323,13 @@ export async function runtimeBench({ quick, resultsFile, only, roundsOverride }:
       { name: "hostile 32 KB path (414)", group: "mirrors and retry memory (demo)", url: url("demo", `/v2/${"/".repeat(16_000)}blobs/sha256:${"5e".repeat(32)}`), expect: 414, pid: frontPid },
     ];
     const copyGroup = "bare Hono answering a copy of a front door answer";
-    const copyUrl = (name: string) => `http://127.0.0.1:${copies.get(name)}/`;
+    // The copies are asked with the path and headers of the request they copy, so both sides parse the same request.
+    const copyUrl = (name: (typeof copiedAnswers)[number][0]) => `http://127.0.0.1:${copies.get(name)}${new URL(copiedAnswers.find(([copy]) => copy === name)![1]).pathname}`;
     targets.push(
       { name: "copy of GET /v2/", group: copyGroup, url: copyUrl("copy-v2"), expect: 200, pid: () => baseline.pid },
-      { name: "copy of GET manifest by tag", group: copyGroup, url: copyUrl("copy-manifest"), expect: 200, pid: () => baseline.pid },
+      { name: "copy of GET manifest by tag", group: copyGroup, url: copyUrl("copy-manifest"), headers: { Accept: MANIFEST_ACCEPT }, expect: 200, pid: () => baseline.pid },
       { name: "copy of GET blob (307), RETRY_MEMORY=off", group: copyGroup, url: copyUrl("copy-blob"), expect: 307, pid: () => baseline.pid },
-      { name: "copy of GET blob metalink", group: copyGroup, url: copyUrl("copy-metalink"), expect: 200, pid: () => baseline.pid },
+      { name: "copy of GET blob metalink", group: copyGroup, url: copyUrl("copy-metalink"), headers: { Accept: METALINK_ACCEPT }, expect: 200, pid: () => baseline.pid },
     );
     if (registry !== null) {
       const registryUrl = registry.url;
