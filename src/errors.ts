@@ -1,5 +1,6 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { registryAnswer } from "./http/registry-answer";
+import { utf8 } from "./http/utf8";
 
 /**
  * Every error the front door can answer with, and its HTTP status.
@@ -51,11 +52,11 @@ export function errorBody(error: RegistryError): string {
 
 /** Builds the complete error response, headers included; used by the app's onError and notFound. */
 export function errorResponse(error: RegistryError, method: string): Response {
-  const body = errorBody(error);
+  const body = utf8(errorBody(error));
   const headers = {
     ...error.headers,
     "Content-Type": "application/json; charset=utf-8",
-    "Content-Length": String(new TextEncoder().encode(body).length),
+    "Content-Length": String(body.byteLength),
   };
   return registryAnswer(method === "HEAD" ? null : body, headers, error.status);
 }

@@ -1,4 +1,5 @@
 import { API_VERSION, API_VERSION_HEADER } from "./headers";
+import { NOSNIFF } from "./security-headers";
 
 /**
  * An answer's headers by name. The runtime turns a record into headers far
@@ -7,11 +8,8 @@ import { API_VERSION, API_VERSION_HEADER } from "./headers";
  */
 export type AnswerHeaders = Readonly<Record<string, string>>;
 
-/** What every registry API answer carries besides its own headers (src/http/security-headers.ts). */
-const REGISTRY_ANSWER_HEADERS: AnswerHeaders = {
-  "X-Content-Type-Options": "nosniff",
-  [API_VERSION_HEADER]: API_VERSION,
-};
+/** What every registry API answer carries besides its own headers. */
+const REGISTRY_ANSWER_HEADERS: AnswerHeaders = { ...NOSNIFF, [API_VERSION_HEADER]: API_VERSION };
 
 /** Answers `registryAnswer` built: the request middleware leaves their headers as they are. */
 const builtWhole = new WeakSet<Response>();
