@@ -96,8 +96,9 @@ Signatures already in the tree (sigstore attachment tags, lookaside files) are
 published with it.
 
 Before the first write it refuses a tree whose index.json names no refs, one
-that would stop serving more than half of the tags served now, and any entry
-over Workers KV's size limits (25 MiB values, 512-byte keys), naming it.
+that would stop serving more than half of the image tags served now (signature
+and attachment tags not counted), any entry over Workers KV's size limits
+(25 MiB values, 512-byte keys), and a tree file it could not write, naming it.
 
 With --sets, each content set of the file (see sets.example.toml) also gets
 frontdoor/sets/<name>/ in the tree: index.json, the rsync --files-from list

@@ -1,7 +1,7 @@
 import { blobUrl, LAYOUT_FILES } from "../oci/layout";
 import type { CheckFailure, CrawlFailureReason } from "../mirrors/types";
 import { digestAlgorithm, digestHex, type Digest } from "../oci/reference";
-import { parseMarker } from "../oci/marker";
+import { MAX_GENERATION, parseMarker } from "../oci/marker";
 import { RANGE_PROBE_BYTES, RATE_GRACE_MS, SMALL_BLOB_BYTES } from "./settings";
 
 /** Longest marker body read; a real one is about 60 bytes. */
@@ -206,7 +206,7 @@ export async function readMarker(baseUrl: string, limits: FetchLimits, path: str
     const bytes = await readAtMost(response.body, MAX_MARKER_BYTES);
     if (bytes === null) throw tooLarge();
     const marker = parseMarker(bytes);
-    if (marker === null) throw new ProbeFailure("bad-marker", `${url} is not {"generation": N, "published": "<RFC 3339>"} with N >= 1`, url);
+    if (marker === null) throw new ProbeFailure("bad-marker", `${url} is not {"generation": N, "published": "<RFC 3339>"} with N from 1 to ${MAX_GENERATION}`, url);
     return marker.generation;
   });
 }

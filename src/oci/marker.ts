@@ -10,6 +10,13 @@ export interface GenerationMarker {
   published: string;
 }
 
+/**
+ * The highest generation a marker may name: a publication a minute would take
+ * 1,900 years to reach it. A marker beyond it was not written by a publisher,
+ * and taking it up would leave no generation to count on with.
+ */
+export const MAX_GENERATION = 1_000_000_000;
+
 const encoder = new TextEncoder();
 
 /** RFC 3339 section 5.6 `date-time`; `Date.parse` then rejects impossible dates such as month 13. */
@@ -21,7 +28,7 @@ export function encodeMarker(marker: GenerationMarker): Uint8Array {
 
 /**
  * Parses marker bytes (UTF-8 JSON `{"generation": N, "published": "<RFC 3339>"}`
- * with N a positive integer), or returns null when they are not exactly that.
+ * with N an integer from 1 to MAX_GENERATION), or returns null when they are not exactly that.
  */
 export function parseMarker(bytes: Uint8Array): GenerationMarker | null {
   let value: unknown;
@@ -32,7 +39,7 @@ export function parseMarker(bytes: Uint8Array): GenerationMarker | null {
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
   const { generation, published } = value as Record<string, unknown>;
-  if (typeof generation !== "number" || !Number.isSafeInteger(generation) || generation < 1) return null;
+  if (typeof generation !== "number" || !Number.isInteger(generation) || generation < 1 || generation > MAX_GENERATION) return null;
   if (typeof published !== "string" || !RFC3339.test(published) || Number.isNaN(Date.parse(published))) return null;
   return { generation, published };
 }

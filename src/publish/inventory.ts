@@ -50,6 +50,17 @@ function parseJson(bytes: Uint8Array, what: string, options: { path?: string; di
   return value;
 }
 
+/** Annotations as the OCI Image Spec defines them, a map of strings to strings, or undefined when absent; anything else is refused. */
+function parseAnnotations(value: unknown, where: string, code: "DESCRIPTOR_INVALID" | "MANIFEST_INVALID", digest?: Digest): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  const options = digest === undefined ? {} : { digest };
+  if (!isObject(value)) throw new PublishError(code, `${where}: annotations must be a JSON object of strings`, options);
+  for (const [key, text] of Object.entries(value)) {
+    if (typeof text !== "string") throw new PublishError(code, `${where}: annotation ${JSON.stringify(key)} is not a string`, options);
+  }
+  return value as Record<string, string>;
+}
+
 /** Validates a descriptor's required fields (OCI Image Spec, "Descriptors") and keeps its optional ones. */
 function parseDescriptor(value: unknown, where: string): Descriptor {
   const checked = checkDescriptor(value);
@@ -57,7 +68,8 @@ function parseDescriptor(value: unknown, where: string): Descriptor {
   const descriptor: Descriptor = { ...checked.descriptor };
   const { artifactType, annotations } = value as Record<string, unknown>;
   if (typeof artifactType === "string") descriptor.artifactType = artifactType;
-  if (isObject(annotations)) descriptor.annotations = annotations as Record<string, string>;
+  const checkedAnnotations = parseAnnotations(annotations, where, "DESCRIPTOR_INVALID", descriptor.digest);
+  if (checkedAnnotations !== undefined) descriptor.annotations = checkedAnnotations;
   return descriptor;
 }
 
@@ -85,6 +97,23 @@ function parseRefName(value: unknown, where: string): { repository: string; tag:
   }
   if (!isTag(tag)) throw new PublishError("REF_INVALID", `${where}: ref name ${JSON.stringify(value)} does not end with a valid tag; ${REF_NAME_RULE}`, { path: LAYOUT_FILES.index });
   return { repository, tag };
+}
+
+const BYTE_ORDER_MARK = [0xef, 0xbb, 0xbf];
+
+function startsWithByteOrderMark(bytes: Uint8Array): boolean {
+  return BYTE_ORDER_MARK.every((byte, i) => bytes[i] === byte);
+}
+
+/** Refuses a second descriptor of a manifest already read that gives it another size or media type. */
+function checkSameManifest(read: TreeManifest, descriptor: Descriptor, where: string): void {
+  const options = { path: blobPath(descriptor.digest), digest: descriptor.digest };
+  if (descriptor.size !== read.bytes.byteLength) {
+    throw new PublishError("SIZE_MISMATCH", `${where}: ${options.path} is ${read.bytes.byteLength} bytes, its descriptor says ${descriptor.size}`, options);
+  }
+  if (descriptor.mediaType !== read.mediaType) {
+    throw new PublishError("MANIFEST_INVALID", `${where}: manifest ${descriptor.digest} is named with media type ${descriptor.mediaType} here and ${read.mediaType} elsewhere in the tree`, options);
+  }
 }
 
 function emptyRepository(): RepositoryContent {
@@ -128,9 +157,16 @@ class TreeWalker {
     }
   }
 
+  /**
+   * A manifest read once and checked against every descriptor that names it:
+   * the bytes are shared, but each reference must state their size and type.
+   */
   private async readManifest(descriptor: Descriptor, where: string) {
     const cached = this.manifests.get(descriptor.digest);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) {
+      checkSameManifest(cached, descriptor, where);
+      return cached;
+    }
     if (!MANIFEST_MEDIA_TYPES.has(descriptor.mediaType)) {
       throw new PublishError("MEDIA_TYPE_UNKNOWN", `${where}: ${descriptor.digest} has media type ${descriptor.mediaType}, not a known manifest or index type`, {
         digest: descriptor.digest,
@@ -141,6 +177,9 @@ class TreeWalker {
     if (bytes === null) throw new PublishError("BLOB_MISSING", `${where}: manifest ${descriptor.digest} is missing (${path})`, { path, digest: descriptor.digest });
     await this.verify(descriptor, where, bytes);
     const options = { path, digest: descriptor.digest };
+    if (startsWithByteOrderMark(bytes)) {
+      throw new PublishError("MANIFEST_INVALID", `manifest ${descriptor.digest} starts with a byte order mark, which JSON forbids and clients refuse`, options);
+    }
     const document = parseJson(bytes, `manifest ${descriptor.digest}`, options, "MANIFEST_INVALID");
     if (document.schemaVersion !== 2) throw new PublishError("MANIFEST_INVALID", `manifest ${descriptor.digest}: schemaVersion must be 2`, options);
     if (document.mediaType !== undefined && document.mediaType !== descriptor.mediaType) {
@@ -169,10 +208,10 @@ class TreeWalker {
 
   /** Records a manifest and, recursively, everything it references, under one repository. */
   async visitManifest(name: string, descriptor: Descriptor, where: string, depth = 0): Promise<void> {
-    const visitKey = `${name}@${descriptor.digest}`;
-    if (this.visited.has(visitKey)) return;
     if (depth > MAX_DEPTH) throw new PublishError("MANIFEST_INVALID", `${where}: indexes nest deeper than ${MAX_DEPTH} levels`, { digest: descriptor.digest });
     const manifest = await this.readManifest(descriptor, where);
+    const visitKey = `${name}@${descriptor.digest}`;
+    if (this.visited.has(visitKey)) return;
     this.visited.add(visitKey);
     const repository = this.repository(name);
     const at = `manifest ${descriptor.digest}`;
@@ -200,7 +239,8 @@ class TreeWalker {
     const configType = isObject(document.config) ? document.config.mediaType : undefined;
     const artifactType = typeof document.artifactType === "string" ? document.artifactType : configType;
     if (typeof artifactType === "string") referrer.artifactType = artifactType;
-    if (isObject(document.annotations)) referrer.annotations = document.annotations as Record<string, string>;
+    const annotations = parseAnnotations(document.annotations, at, "MANIFEST_INVALID", descriptor.digest);
+    if (annotations !== undefined) referrer.annotations = annotations;
     const list = repository.referrers.get(subject.digest) ?? [];
     list.push(referrer);
     repository.referrers.set(subject.digest, list);
@@ -220,7 +260,7 @@ async function readRequired(source: LayoutSource, path: string): Promise<Uint8Ar
  */
 export async function readInventory(source: LayoutSource): Promise<Inventory> {
   const layout = parseJson(await readRequired(source, LAYOUT_FILES.ociLayout), LAYOUT_FILES.ociLayout, { path: LAYOUT_FILES.ociLayout }, "LAYOUT_INVALID");
-  if (typeof layout.imageLayoutVersion !== "string" || !layout.imageLayoutVersion.startsWith("1.")) {
+  if (typeof layout.imageLayoutVersion !== "string" || !/^1\.\d+\.\d+$/.test(layout.imageLayoutVersion)) {
     throw new PublishError("LAYOUT_INVALID", `${LAYOUT_FILES.ociLayout}: unsupported imageLayoutVersion ${JSON.stringify(layout.imageLayoutVersion)}`, {
       path: LAYOUT_FILES.ociLayout,
     });

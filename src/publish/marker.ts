@@ -1,4 +1,4 @@
-import { parseMarker } from "../oci/marker";
+import { MAX_GENERATION, parseMarker } from "../oci/marker";
 import { LAYOUT_FILES } from "../oci/layout";
 import { PublishError } from "./errors";
 import type { LayoutSource } from "./layout";
@@ -9,7 +9,7 @@ export async function readTreeGeneration(source: LayoutSource): Promise<number> 
   if (bytes === null) return 0;
   const marker = parseMarker(bytes);
   if (marker === null) {
-    throw new PublishError("LAYOUT_INVALID", `${LAYOUT_FILES.generation} is not a marker {"generation": N, "published": "<RFC 3339>"}`, { path: LAYOUT_FILES.generation });
+    throw new PublishError("LAYOUT_INVALID", `${LAYOUT_FILES.generation} is not a marker {"generation": N, "published": "<RFC 3339>"} with N from 1 to ${MAX_GENERATION}`, { path: LAYOUT_FILES.generation });
   }
   return marker.generation;
 }

@@ -43,22 +43,39 @@ export function checkKvLimits(plan: PublicationWrites): void {
 }
 
 /**
+ * The tag a tool derives from a digest to attach something to that image:
+ * cosign's `sha256-<hex>.sig`, `.att` and `.sbom`, and the referrers tag
+ * schema's `sha256-<hex>`. Such tags come and go with their image.
+ */
+const ATTACHMENT_TAG = /:(?:sha256-[0-9a-f]{64}|sha512-[0-9a-f]{128})(?:\.[a-z]+)?$/;
+
+function isImageTagKey(key: string): boolean {
+  return key.startsWith(TAG_PREFIX) && !ATTACHMENT_TAG.test(key);
+}
+
+/**
  * Refuses a publication that would take away every tag being served, or more
  * than MAX_DROPPED_TAG_SHARE of them, unless `allowDrop`: a tree whose
- * `index.json` lost its refs must not silently empty the registry.
+ * `index.json` lost its refs must not silently empty the registry. Only image
+ * tags count: a tree that kept its signatures' tags but lost its images' is
+ * refused like one that lost both.
  */
 export function checkDroppedTags(plan: PublicationWrites & { summary: { tags: number } }, currentKeys: readonly string[], options: DropOptions): void {
   if (options.allowDrop) return;
-  const served = currentKeys.filter((key) => key.startsWith(TAG_PREFIX)).length;
-  if (served === 0) {
+  const servedTags = currentKeys.filter((key) => key.startsWith(TAG_PREFIX));
+  if (servedTags.length === 0) {
     if (plan.summary.tags === 0) throw new PublishError("DROPS_TOO_MUCH", "index.json names no refs: there is nothing to publish");
     return;
   }
-  const dropped = plan.deletions.pointers.filter((key) => key.startsWith(TAG_PREFIX)).length;
+  const servedImages = servedTags.filter(isImageTagKey);
+  const [served, dropped] =
+    servedImages.length > 0
+      ? [servedImages.length, plan.deletions.pointers.filter(isImageTagKey).length]
+      : [servedTags.length, plan.deletions.pointers.filter((key) => key.startsWith(TAG_PREFIX)).length];
   if (plan.summary.tags === 0 || dropped / served > MAX_DROPPED_TAG_SHARE) {
     throw new PublishError(
       "DROPS_TOO_MUCH",
-      `this publication would stop serving ${dropped} of the ${served} tags served now (more than ${MAX_DROPPED_TAG_SHARE * 100}%); ` +
+      `this publication would stop serving ${dropped} of the ${served} ${servedImages.length > 0 ? "image " : ""}tags served now (more than ${MAX_DROPPED_TAG_SHARE * 100}%); ` +
         "check the tree's index.json, or pass --allow-drop if that is what you want",
     );
   }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, readFile, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readFile, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
 import type { Stats } from "node:fs";
 import { dirname, relative, resolve, sep } from "node:path";
 import type { DigestAlgorithm } from "../../../src/oci/reference";
@@ -10,6 +10,17 @@ import type { FileDigest, LayoutSource } from "../../../src/publish/layout";
 function isMissing(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException).code;
   return code === "ENOENT" || code === "ENOTDIR";
+}
+
+/** Whether `path` names something, a dangling link included. */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (error) {
+    if (isMissing(error)) return false;
+    throw error;
+  }
 }
 
 function isInside(root: string, full: string): boolean {
@@ -97,6 +108,30 @@ export class FsLayout implements LayoutSource {
     return { digest: `${algorithm}:${hash.digest("hex")}`, size };
   }
 
+  /** Refuses to write `path` into `folder` (an existing one) unless its real path is the tree or inside it. */
+  private async checkFolder(folder: string, path: string): Promise<void> {
+    const real = await realpath(folder);
+    const root = await this.treeRoot();
+    if (real !== root && !isInside(root, real)) {
+      throw new PublishError("LAYOUT_INVALID", `${dirname(path)} resolves outside the tree (to ${real}); refusing to write ${path}`, { path });
+    }
+  }
+
+  /**
+   * Refuses, before anything is written anywhere, a path that `writeFileAtomic`
+   * could not replace: one under a folder that leaves the tree or is not a
+   * folder, or one that names something other than a regular file.
+   */
+  async checkWritable(path: string): Promise<void> {
+    let folder = dirname(this.path(path));
+    while (!(await exists(folder))) folder = dirname(folder);
+    if (!(await stat(folder)).isDirectory()) {
+      throw new PublishError("LAYOUT_INVALID", `${relative(this.root, folder)} is not a directory; refusing to write ${path}`, { path });
+    }
+    await this.checkFolder(folder, path);
+    await this.checkedFile(path);
+  }
+
   /**
    * Writes a file through a temporary name and a rename, so a reader (or rsync)
    * never sees half of it. The folder must resolve inside the tree: a
@@ -105,11 +140,7 @@ export class FsLayout implements LayoutSource {
   async writeFileAtomic(path: string, content: Uint8Array | string): Promise<void> {
     const target = this.path(path);
     await mkdir(dirname(target), { recursive: true });
-    const folder = await realpath(dirname(target));
-    const root = await this.treeRoot();
-    if (folder !== root && !isInside(root, folder)) {
-      throw new PublishError("LAYOUT_INVALID", `${dirname(path)} resolves outside the tree (to ${folder}); refusing to write ${path}`, { path });
-    }
+    await this.checkFolder(dirname(target), path);
     const temporary = `${target}.tmp-${process.pid}`;
     try {
       await rm(temporary, { force: true });

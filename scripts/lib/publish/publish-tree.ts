@@ -2,6 +2,8 @@ import { readTreeGeneration } from "../../../src/publish/marker";
 import { planPublication, type PublicationPlan } from "../../../src/publish/plan";
 import { checkDroppedTags, checkKvLimits } from "../../../src/publish/safety";
 import { LAYOUT_FILES } from "../../../src/oci/layout";
+import { MAX_GENERATION } from "../../../src/oci/marker";
+import { PublishError } from "../../../src/publish/errors";
 import { publishedHashes } from "../../../src/store/publication-store";
 import { parsePublishing, publishingEntry } from "../../../src/store/encode";
 import { keys } from "../../../src/store/keys";
@@ -28,9 +30,13 @@ export function rfc3339(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-/** A publication's generation is one more than the newest the tree or the namespace has seen. */
+/** A publication's generation is one more than the newest the tree or the namespace has seen, up to MAX_GENERATION. */
 export function nextGeneration(treeGeneration: number, kvGeneration: number | null): number {
-  return Math.max(treeGeneration, kvGeneration ?? 0) + 1;
+  const next = Math.max(treeGeneration, kvGeneration ?? 0) + 1;
+  if (next > MAX_GENERATION) {
+    throw new PublishError("LAYOUT_INVALID", `the tree or the namespace is at generation ${next - 1}: no publication can follow, a generation goes up to ${MAX_GENERATION}`);
+  }
+  return next;
 }
 
 async function writeIfChanged(tree: FsLayout, path: string, bytes: Uint8Array): Promise<void> {
@@ -74,15 +80,20 @@ export async function publishTree(treeDir: string, target: KvTarget, options: Pu
   });
   checkKvLimits(plan);
   checkDroppedTags(plan, currentKeys, { allowDrop: options.allowDrop ?? false });
+  // The markers last, so mirrors only see a new generation once everything it names is in the tree.
+  const treeFiles = [
+    { path: LAYOUT_FILES.firstSeen, bytes: new TextEncoder().encode(`${JSON.stringify(plan.firstSeen, null, 1)}\n`) },
+    ...plan.setFiles,
+    ...plan.setMarkers,
+    { path: LAYOUT_FILES.generation, bytes: plan.marker },
+  ];
+  const writeTree = options.writeTree ?? true;
+  // A tree file that could not be written after KV changed would leave mirrors without the new marker.
+  if (writeTree) for (const file of treeFiles) await tree.checkWritable(file.path);
   // With the content, before any pointer: a run cut off from here on is reported by the next one and by the status page.
   if (!plan.unchanged) plan.content.unshift(publishingEntry({ generation: plan.generation, started: rfc3339(new Date()) }));
   await target.applyPlan(plan);
-  if (options.writeTree ?? true) {
-    // Rewritten only when they change, so an unchanged tree gives mirrors nothing new to sync.
-    await writeIfChanged(tree, LAYOUT_FILES.firstSeen, new TextEncoder().encode(`${JSON.stringify(plan.firstSeen, null, 1)}\n`));
-    for (const file of plan.setFiles) await writeIfChanged(tree, file.path, file.bytes);
-    for (const file of plan.setMarkers) await writeIfChanged(tree, file.path, file.bytes);
-    await writeIfChanged(tree, LAYOUT_FILES.generation, plan.marker);
-  }
+  // Rewritten only when they change, so an unchanged tree gives mirrors nothing new to sync.
+  if (writeTree) for (const file of treeFiles) await writeIfChanged(tree, file.path, file.bytes);
   return plan;
 }

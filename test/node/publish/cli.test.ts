@@ -1,4 +1,4 @@
-import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { writeDemoTree } from "../../../scripts/lib/stack/demo-tree";
@@ -6,6 +6,7 @@ import { LocalKvTarget } from "../../../scripts/lib/kv/local-kv";
 import { publishTree } from "../../../scripts/lib/publish/publish-tree";
 import { localNamespaceId } from "../../../scripts/lib/kv/wrangler-config";
 import { REF_NAME_ANNOTATION } from "../../../src/oci/layout";
+import { MAX_GENERATION } from "../../../src/oci/marker";
 import type { CrawlState } from "../../../src/mirrors/types";
 import { crawlStateEntry, publishingEntry, putEntry } from "../../../src/store/encode";
 import { keys } from "../../../src/store/keys";
@@ -195,6 +196,32 @@ describe("frontdoor publish", () => {
     expect(await publishLocally()).toBe(8);
   });
 
+  it("Should refuse a tree marker past the highest generation, which would leave no generation to follow it", async () => {
+    await demoTree();
+    await publishLocally();
+    await writeFile(join(tree, "frontdoor", "generation"), '{"generation":9007199254740990,"published":"2026-11-27T00:00:00Z"}\n');
+    await expect(publishLocally()).rejects.toThrow(`frontdoor/generation is not a marker {"generation": N, "published": "<RFC 3339>"} with N from 1 to ${MAX_GENERATION}`);
+    await writeFile(join(tree, "frontdoor", "generation"), `{"generation":${MAX_GENERATION},"published":"2026-11-27T00:00:00Z"}\n`);
+    await expect(publishLocally()).rejects.toThrow(`the tree or the namespace is at generation ${MAX_GENERATION}: no publication can follow`);
+    expect(await withLocalKv(async (kv) => (await kv.get<{ generation: number }>(keys.publication(), "json"))?.generation)).toBe(1);
+  });
+
+  it("Should refuse, before writing KV, a tree whose set marker could not be written", async () => {
+    await demoTree();
+    await publishLocally();
+    await mkdir(join(tree, "frontdoor", "sets", "amd64", "generation"), { recursive: true });
+    const target = new LocalKvTarget(persist, await localNamespaceId());
+    try {
+      const [before, started] = [await target.readPublication(), await target.readText(keys.publishing())];
+      const sets = [{ name: "amd64", repositories: ["*"], platforms: [{ os: "linux", architecture: "amd64" }] }];
+      await expect(publishTree(tree, target, { sets })).rejects.toThrow("frontdoor/sets/amd64/generation is a directory");
+      expect(await target.readPublication()).toEqual(before);
+      expect(await target.readText(keys.publishing())).toBe(started);
+    } finally {
+      await target.close();
+    }
+  });
+
   it("Should write dry-run bulk files that wrangler kv bulk put loads into the same entries", async () => {
     await demoTree();
     const bulk = join(dir.path, "bulk");
@@ -286,7 +313,7 @@ describe("frontdoor publish refuses what would empty the registry", () => {
     await emptyIndex();
     const refused = await runCli(["publish", tree, "--local", persist]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain("DROPS_TOO_MUCH: this publication would stop serving 1 of the 1 tags served now");
+    expect(refused.stderr).toContain("DROPS_TOO_MUCH: this publication would stop serving 1 of the 1 image tags served now");
     expect(refused.stderr).toContain("--allow-drop");
     expect(await withLocalKv(async (kv) => kv.get(keys.tag("demo/hello", "latest")))).not.toBeNull();
     const allowed = await runCli(["publish", tree, "--local", persist, "--allow-drop"]);

@@ -73,6 +73,24 @@ describe("FsLayout", () => {
       expect(new TextDecoder().decode((await new FsLayout(dir.path).readFile(blob))!)).toBe("bytes");
     });
 
+    it("Should tell before any write whether a path can be written: not through a link out, a file or a directory in the way", async () => {
+      const outside = await withTempDir();
+      try {
+        const layout = new FsLayout(dir.path);
+        await expect(layout.checkWritable("frontdoor/sets/new/index.json")).resolves.toBeUndefined();
+        await mkdir(join(dir.path, "frontdoor", "sets"), { recursive: true });
+        await symlink(outside.path, join(dir.path, "frontdoor", "sets", "out"));
+        await expect(layout.checkWritable("frontdoor/sets/out/deeper/generation")).rejects.toThrow("resolves outside the tree");
+        await writeFile(join(dir.path, "frontdoor", "sets", "file"), "x");
+        await expect(layout.checkWritable("frontdoor/sets/file/generation")).rejects.toThrow("frontdoor/sets/file is not a directory");
+        await mkdir(join(dir.path, "frontdoor", "generation"));
+        await expect(layout.checkWritable("frontdoor/generation")).rejects.toThrow("frontdoor/generation is a directory");
+        expect(await readdir(outside.path)).toEqual([]);
+      } finally {
+        await outside.remove();
+      }
+    });
+
     it("Should refuse to write through a frontdoor folder that links out of the tree", async () => {
       const outside = await withTempDir();
       try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { encodeMarker, parseMarker } from "../../../src/oci/marker";
+import { encodeMarker, MAX_GENERATION, parseMarker } from "../../../src/oci/marker";
 
 const encoder = new TextEncoder();
 
@@ -19,6 +19,12 @@ describe("parseMarker, shared by the publisher and the crawler", () => {
 
   it("Should reject generation 0, which no publication has", () => {
     expect(parse('{"generation": 0, "published": "2026-11-27T12:00:00Z"}')).toBeNull();
+  });
+
+  it("Should accept MAX_GENERATION and reject anything past it, up to unsafe integers", () => {
+    expect(parse(`{"generation": ${MAX_GENERATION}, "published": "2026-11-27T12:00:00Z"}`)?.generation).toBe(MAX_GENERATION);
+    expect(parse(`{"generation": ${MAX_GENERATION + 1}, "published": "2026-11-27T12:00:00Z"}`)).toBeNull();
+    expect(parse('{"generation": 9007199254740993, "published": "2026-11-27T12:00:00Z"}')).toBeNull();
   });
 
   it("Should reject a negative generation", () => {

@@ -296,6 +296,61 @@ describe("planPublication of a broken tree", () => {
     writeIndex(layout, [named({ ...image, mediaType: MEDIA_TYPES.dockerManifest }, "demo/mixed:v1")]);
     expect((await planError(layout)).code).toBe("MANIFEST_INVALID");
   });
+
+  it("Should check every descriptor of a manifest already read, in whichever order the tree names them", async () => {
+    const layout = new MemoryLayout();
+    layout.writeFile(LAYOUT_FILES.ociLayout, JSON.stringify(OCI_LAYOUT_VERSION));
+    const image = await addImage(layout, "named twice");
+    const wrongSize = await layout.addJsonBlob({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [{ ...image, size: image.size + 1 }] }, MEDIA_TYPES.ociIndex);
+    const wrongType = await layout.addJsonBlob({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [{ ...image, mediaType: MEDIA_TYPES.dockerManifest }] }, MEDIA_TYPES.ociIndex);
+    writeIndex(layout, [named(image, "demo/a:v1"), named(wrongSize, "demo/b:v1")]);
+    const sizeError = await planError(layout);
+    expect(sizeError.code).toBe("SIZE_MISMATCH");
+    expect(sizeError.message).toContain(`its descriptor says ${image.size + 1}`);
+    writeIndex(layout, [named(image, "demo/a:v1"), named(wrongType, "demo/a:v2")]);
+    const typeError = await planError(layout);
+    expect(typeError.code).toBe("MANIFEST_INVALID");
+    expect(typeError.message).toContain(`media type ${MEDIA_TYPES.dockerManifest} here and ${MEDIA_TYPES.ociManifest} elsewhere`);
+  });
+
+  it("Should refuse a manifest that starts with a byte order mark", async () => {
+    const layout = new MemoryLayout();
+    layout.writeFile(LAYOUT_FILES.ociLayout, JSON.stringify(OCI_LAYOUT_VERSION));
+    const image = await addImage(layout, "bom");
+    const bytes = await layout.readFile(blobPath(image.digest));
+    const marked = await layout.addBlob(new Uint8Array([0xef, 0xbb, 0xbf, ...bytes!]), MEDIA_TYPES.ociManifest);
+    writeIndex(layout, [named(marked, "demo/bom:v1")]);
+    const error = await planError(layout);
+    expect(error.code).toBe("MANIFEST_INVALID");
+    expect(error.message).toContain("byte order mark");
+  });
+
+  it("Should refuse annotations that are not a map of strings, on a descriptor and on a referrer", async () => {
+    const layout = new MemoryLayout();
+    layout.writeFile(LAYOUT_FILES.ociLayout, JSON.stringify(OCI_LAYOUT_VERSION));
+    const image = await addImage(layout, "annotated");
+    writeIndex(layout, [{ ...image, annotations: { "org.opencontainers.image.ref.name": "demo/a:v1", "org.example.count": 3 } }]);
+    expect((await planError(layout)).message).toContain('annotation "org.example.count" is not a string');
+    const { config } = JSON.parse(decoder.decode((await layout.readFile(blobPath(image.digest)))!));
+    const referrer = await layout.addJsonBlob(
+      { schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config, layers: [], subject: image, annotations: { created: { at: 1 } } },
+      MEDIA_TYPES.ociManifest,
+    );
+    writeIndex(layout, [named(image, "demo/a:v1"), named(referrer, "demo/a:sig")]);
+    const error = await planError(layout);
+    expect(error.code).toBe("MANIFEST_INVALID");
+    expect(error.message).toContain('annotation "created" is not a string');
+  });
+
+  it("Should refuse an imageLayoutVersion that is not a 1.x.y version", async () => {
+    for (const version of ["1.garbage", "1.0", "2.0.0"]) {
+      const layout = await demo();
+      layout.writeFile(LAYOUT_FILES.ociLayout, JSON.stringify({ imageLayoutVersion: version }));
+      const error = await planError(layout);
+      expect(error.code).toBe("LAYOUT_INVALID");
+      expect(error.message).toContain(`unsupported imageLayoutVersion "${version}"`);
+    }
+  });
 });
 
 describe("planPublication of other content", () => {

@@ -35,9 +35,19 @@ describe("checkDroppedTags", () => {
 
   it("Should refuse dropping more than half, or every tag, unless allowed", () => {
     const most = plan({ deletions: { pointers: served.slice(0, 3), content: [] } }, 1);
-    expect(() => checkDroppedTags(most, served, { allowDrop: false })).toThrow(/stop serving 3 of the 4 tags/);
+    expect(() => checkDroppedTags(most, served, { allowDrop: false })).toThrow(/stop serving 3 of the 4 image tags/);
     expect(() => checkDroppedTags(plan({ deletions: { pointers: served, content: [] } }, 0), served, { allowDrop: false })).toThrow(/4 of the 4/);
     expect(() => checkDroppedTags(most, served, { allowDrop: true })).not.toThrow();
+  });
+
+  it("Should count image tags only, so a tree that kept its signature tags but lost its images' is refused", () => {
+    const hex = "ab".repeat(32);
+    const attachments = [`sha256-${hex}.sig`, `sha256-${hex}.att`, `sha256-${hex}`].map((tag) => keys.tag("demo/hello", tag));
+    const images = [keys.tag("demo/hello", "latest"), keys.tag("demo/big", "latest")];
+    const lostImages = plan({ deletions: { pointers: images, content: [] } }, 3);
+    expect(() => checkDroppedTags(lostImages, [...images, ...attachments], { allowDrop: false })).toThrow(/stop serving 2 of the 2 image tags/);
+    const lostAttachments = plan({ deletions: { pointers: attachments, content: [] } }, 2);
+    expect(() => checkDroppedTags(lostAttachments, [...images, ...attachments], { allowDrop: false })).not.toThrow();
   });
 
   it("Should refuse a tree with no refs even on an empty namespace", () => {
