@@ -224,7 +224,10 @@ function inventoryWrites(
 ): { writes: KvWrite[]; summary: InventorySummary } {
   const entries: InventoryEntry[] = [];
   for (const [digest, manifest] of inventory.manifests) entries.push({ digest, size: manifest.bytes.byteLength, generation: generationOf(digest), ...setsField(membership, digest) });
-  for (const [digest, size] of inventory.blobs) entries.push({ digest, size, generation: generationOf(digest), ...setsField(membership, digest) });
+  for (const [digest, size] of inventory.blobs) {
+    // A blob one manifest names as a layer may be another's manifest: one path, listed once.
+    if (!inventory.manifests.has(digest)) entries.push({ digest, size, generation: generationOf(digest), ...setsField(membership, digest) });
+  }
   for (const [digest, size] of signatureBlobs) {
     if (!inventory.blobs.has(digest) && !inventory.manifests.has(digest)) entries.push({ digest, size, generation: generationOf(digest), ...setsField(membership, digest) });
   }

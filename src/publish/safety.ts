@@ -33,7 +33,10 @@ export function checkKvLimits(plan: PublicationWrites): void {
     }
     const bytes = valueBytes(write);
     if (bytes > KV_LIMITS.valueBytes) {
-      throw new PublishError("TOO_LARGE", `${write.key} is ${mebibytes(bytes)}, over KV's value limit of ${mebibytes(KV_LIMITS.valueBytes)}: nothing was written`);
+      throw new PublishError(
+        "TOO_LARGE",
+        `${write.key} is ${bytes} bytes (${mebibytes(bytes)}), over KV's value limit of ${KV_LIMITS.valueBytes} bytes (${mebibytes(KV_LIMITS.valueBytes)}): nothing was written`,
+      );
     }
     const metadata = write.metadata === undefined ? 0 : encoder.encode(JSON.stringify(write.metadata)).byteLength;
     if (metadata > KV_LIMITS.metadataBytes) {

@@ -369,6 +369,18 @@ describe("planPublication of other content", () => {
     expect(write.metadata).toMatchObject({ digest: list.digest, mediaType: MEDIA_TYPES.dockerManifestList });
   });
 
+  it("Should list a blob once in the inventory when one manifest names it as a layer and the tree serves it as a manifest", async () => {
+    const layout = await emptyLayout();
+    const image = await addImage(layout, "inner");
+    const { config } = JSON.parse(decoder.decode((await layout.readFile(blobPath(image.digest)))!));
+    const bundle = await layout.addJsonBlob({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config, layers: [image] }, MEDIA_TYPES.ociManifest);
+    writeIndex(layout, [named(image, "demo/inner:v1"), named(bundle, "demo/bundle:v1")]);
+    const { content, pointers } = await plan(layout, 3);
+    const entries: { digest: string }[] = json(valueOf(content, keys.inventoryPage(3, 0)));
+    expect(entries.filter((entry) => entry.digest === image.digest)).toHaveLength(1);
+    expect(json(valueOf(pointers, keys.publication())).inventory.entries).toBe(new Set(entries.map((entry) => entry.digest)).size);
+  });
+
   it("Should verify a blob named by a sha512 digest", async () => {
     const layout = await emptyLayout();
     const bytes = new TextEncoder().encode("sha512 layer");

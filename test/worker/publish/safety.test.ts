@@ -15,7 +15,7 @@ describe("checkKvLimits", () => {
     const key = keys.manifest("demo/hello", `sha256:${"a".repeat(64)}`);
     const oversized = plan({ content: [{ key, value: new Uint8Array(KV_LIMITS.valueBytes + 1) }] });
     expect(() => checkKvLimits(oversized)).toThrow(PublishError);
-    expect(() => checkKvLimits(oversized)).toThrow(`${key} is 25.0 MiB, over KV's value limit of 25.0 MiB`);
+    expect(() => checkKvLimits(oversized)).toThrow(`${key} is ${KV_LIMITS.valueBytes + 1} bytes (25.0 MiB), over KV's value limit of ${KV_LIMITS.valueBytes} bytes (25.0 MiB)`);
   });
 
   it("Should refuse a key over 512 bytes and metadata over 1024 bytes", () => {
