@@ -12,7 +12,7 @@ import { ImportListError, parseImportList, parseImportSource, type ImportSource 
 import { formatBytes } from "../src/render/bytes";
 import { writeDemoTree } from "./lib/stack/demo-tree";
 import type { KvTarget } from "./lib/kv/kv-target";
-import { LocalKvTarget } from "./lib/kv/local-kv";
+import { LocalKvTarget, preparePersistDir } from "./lib/kv/local-kv";
 import { baseUrl, parseMirrorConfig } from "./lib/publish/mirrors-config";
 import { checkCandidate, formatCandidate } from "./lib/admin/check-mirror";
 import { applyOverrides, formatHistory, formatList, listRows, mirrorHistory, readLiveState, readOverrides, setMirrorEnabled, unknownOverrides } from "./lib/admin/mirror-admin";
@@ -218,7 +218,11 @@ async function openTarget(values: { local?: string; remote?: boolean; "namespace
   if (values.local !== undefined && values.remote) throw new UsageError("give either --local or --remote, not both", help);
   if (values.local !== undefined) {
     if (values["namespace-id"] !== undefined || values["dry-run"] !== undefined) throw new UsageError("--namespace-id and --dry-run go with --remote", help);
-    return new LocalKvTarget(values.local, await localNamespaceId(values.config ?? DEFAULT_WRANGLER_CONFIG));
+    // An empty path would resolve to the current directory.
+    if (values.local.trim() === "") throw new UsageError(`--local needs a persist directory, got ${JSON.stringify(values.local)}`, help);
+    const namespaceId = await localNamespaceId(values.config ?? DEFAULT_WRANGLER_CONFIG);
+    await preparePersistDir(values.local);
+    return new LocalKvTarget(values.local, namespaceId);
   }
   if (values.remote) {
     const namespaceId = values["namespace-id"];
