@@ -86,6 +86,13 @@ export interface PlanOptions {
    * is `unchanged`: it keeps that generation instead of taking `generation`.
    */
   current?: Publication | null;
+  /**
+   * The first-seen generations the namespace's current publication recorded
+   * (its inventory), taken when the tree has no `frontdoor/first-seen.json`:
+   * a tree restored without it then keeps each blob's generation, and mirrors
+   * keep serving what they hold, instead of every blob counting as new.
+   */
+  publishedFirstSeen?: ReadonlyMap<Digest, number>;
 }
 
 /**
@@ -125,12 +132,12 @@ function sorted<T extends string>(values: Iterable<T>): T[] {
   return [...values].sort(byCodeUnits);
 }
 
-/** Reads `frontdoor/first-seen.json` (digest -> generation), or an empty record when the tree has none yet. */
-async function readFirstSeen(source: LayoutSource, generation: number): Promise<Map<Digest, number>> {
+/** Reads `frontdoor/first-seen.json` (digest -> generation), or null when the tree has none. */
+async function readFirstSeen(source: LayoutSource, generation: number): Promise<Map<Digest, number> | null> {
   const path = LAYOUT_FILES.firstSeen;
   const bytes = await source.readFile(path);
+  if (bytes === null) return null;
   const firstSeen = new Map<Digest, number>();
-  if (bytes === null) return firstSeen;
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder().decode(bytes));
@@ -272,7 +279,7 @@ export async function planPublication(source: LayoutSource, options: PlanOptions
   const signatures = await readTreeSignatures(source, inventory);
   const sets = options.sets ?? [];
   const extras: TreeExtras = { source, signatures, sets, membership: await computeMembership(sets, inventory, source) };
-  const previous = await readFirstSeen(source, generation);
+  const previous = (await readFirstSeen(source, generation)) ?? new Map(options.publishedFirstSeen ?? []);
   const currentKeys = [...options.currentKeys];
   const currentHashes = options.currentHashes ?? new Map<string, string>();
 

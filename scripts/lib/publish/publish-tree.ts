@@ -6,7 +6,10 @@ import { MAX_GENERATION } from "../../../src/oci/marker";
 import { PublishError } from "../../../src/publish/errors";
 import { publishedHashes } from "../../../src/store/publication-store";
 import { parsePublishing, publishingEntry } from "../../../src/store/encode";
+import { InventoryReader, type JsonKv } from "../../../src/store/inventory-store";
 import { keys } from "../../../src/store/keys";
+import type { InventoryEntry, Publication } from "../../../src/store/records";
+import { isDigest, type Digest } from "../../../src/oci/reference";
 import { FsLayout } from "./fs-layout";
 import { adoptLookasideFiles } from "../signing/sign-tree";
 import type { KvTarget } from "../kv/kv-target";
@@ -37,6 +40,23 @@ export function nextGeneration(treeGeneration: number, kvGeneration: number | nu
     throw new PublishError("LAYOUT_INVALID", `the tree or the namespace is at generation ${next - 1}: no publication can follow, a generation goes up to ${MAX_GENERATION}`);
   }
   return next;
+}
+
+/**
+ * The first-seen generations of the namespace's publication, read from its
+ * inventory, for a tree without `frontdoor/first-seen.json`; entries that do
+ * not fit the publication are left out, as new content.
+ */
+async function publishedFirstSeen(target: KvTarget, publication: Publication): Promise<Map<Digest, number>> {
+  const kv: JsonKv = {
+    get: async <T>(key: string) => {
+      const text = await target.readText(key);
+      return text === null ? null : (JSON.parse(text) as T);
+    },
+  };
+  const { entries } = await new InventoryReader(kv, publication).after(null, publication.generation, Number.MAX_SAFE_INTEGER);
+  const fits = (entry: InventoryEntry) => isDigest(entry.digest) && Number.isSafeInteger(entry.generation) && entry.generation >= 1 && entry.generation <= publication.generation;
+  return new Map(entries.filter(fits).map((entry) => [entry.digest, entry.generation]));
 }
 
 async function writeIfChanged(tree: FsLayout, path: string, bytes: Uint8Array): Promise<void> {
@@ -76,6 +96,7 @@ export async function publishTree(treeDir: string, target: KvTarget, options: Pu
     currentKeys,
     currentHashes: publishedHashes(listed),
     current: publication,
+    ...(publication !== null && (await tree.readFile(LAYOUT_FILES.firstSeen)) === null ? { publishedFirstSeen: await publishedFirstSeen(target, publication) } : {}),
     ...(options.sets === undefined ? {} : { sets: options.sets }),
   });
   checkKvLimits(plan);

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { writeDemoTree } from "../../../scripts/lib/stack/demo-tree";
+import { writeBigDemoTree, writeDemoTree } from "../../../scripts/lib/stack/demo-tree";
 import { LocalKvTarget } from "../../../scripts/lib/kv/local-kv";
 import { publishTree } from "../../../scripts/lib/publish/publish-tree";
 import { localNamespaceId } from "../../../scripts/lib/kv/wrangler-config";
@@ -187,6 +187,18 @@ describe("frontdoor publish", () => {
     await rm(join(tree, "frontdoor"), { recursive: true });
     expect(await publishLocally()).toBe(1);
     expect((await readJson(join(tree, "frontdoor", "generation"))).generation).toBe(1);
+  });
+
+  it("Should keep each blob's first-seen generation, from the namespace's inventory, for a tree that lost first-seen.json", async () => {
+    await demoTree();
+    await publishLocally();
+    await writeBigDemoTree(tree);
+    expect(await publishLocally()).toBe(2);
+    const firstSeen = await readJson(join(tree, "frontdoor", "first-seen.json"));
+    expect(new Set(Object.values(firstSeen))).toEqual(new Set([1, 2]));
+    await rm(join(tree, "frontdoor"), { recursive: true });
+    expect(await publishLocally()).toBe(2);
+    expect(await readJson(join(tree, "frontdoor", "first-seen.json"))).toEqual(firstSeen);
   });
 
   it("Should continue from the tree's marker when the namespace is behind", async () => {
