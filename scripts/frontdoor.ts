@@ -97,8 +97,9 @@ published with it.
 
 Before the first write it refuses a tree whose index.json names no refs, one
 that would stop serving more than half of the image tags served now (signature
-and attachment tags not counted), any entry over Workers KV's size limits
-(25 MiB values, 512-byte keys), and a tree file it could not write, naming it.
+and attachment tags not counted), of the lookaside signatures or of the
+attachment tags, any entry over Workers KV's size limits (25 MiB values,
+512-byte keys), and a tree file it could not write, naming it.
 
 With --sets, each content set of the file (see sets.example.toml) also gets
 frontdoor/sets/<name>/ in the tree: index.json, the rsync --files-from list
@@ -107,7 +108,7 @@ frontdoor/sets/<name>/ in the tree: index.json, the rsync --files-from list
   --sets <sets.toml>        the operator's content sets
 ${targetHelp(`write the bulk files wrangler would get into <dir>
                             and change nothing (publish still reads the namespace)`)}
-  --allow-drop              publish even when that stops serving most or all tags
+  --allow-drop              publish even when that stops serving most or all tags or signatures
 
 ${SIGN_HELP}
   -h, --help                show this help`,

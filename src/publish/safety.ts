@@ -1,4 +1,4 @@
-import { KV_LIMITS, TAG_PREFIX } from "../store/keys";
+import { KV_LIMITS, SIGNATURE_PREFIX, TAG_PREFIX } from "../store/keys";
 import type { KvWrite, PublicationWrites } from "../store/records";
 import { PublishError } from "./errors";
 
@@ -81,5 +81,34 @@ export function checkDroppedTags(plan: PublicationWrites & { summary: { tags: nu
       `this publication would stop serving ${dropped} of the ${served} ${servedImages.length > 0 ? "image " : ""}tags served now (more than ${MAX_DROPPED_TAG_SHARE * 100}%); ` +
         "check the tree's index.json, or pass --allow-drop if that is what you want",
     );
+  }
+}
+
+/** The two kinds of signature a tree serves, which different policies require: each is guarded on its own. */
+const SIGNATURE_KINDS = [
+  { name: "lookaside signatures", holds: (key: string) => key.startsWith(SIGNATURE_PREFIX), where: "the tree's signatures/ folder" },
+  { name: "attachment tags (signatures, attestations, SBOMs)", holds: (key: string) => key.startsWith(TAG_PREFIX) && ATTACHMENT_TAG.test(key), where: "the tree's index.json" },
+] as const;
+
+/**
+ * Refuses, unless `allowDrop`, a publication that would stop serving more
+ * than MAX_DROPPED_TAG_SHARE of the lookaside signatures, or of the
+ * attachment tags, served now: a tree synced without `signatures/`, or one
+ * that lost its attachment tags, must not silently break every pull whose
+ * policy requires a signature.
+ */
+export function checkDroppedSignatures(plan: PublicationWrites, currentKeys: readonly string[], options: DropOptions): void {
+  if (options.allowDrop) return;
+  const deleted = [...plan.deletions.pointers, ...plan.deletions.content];
+  for (const kind of SIGNATURE_KINDS) {
+    const served = currentKeys.filter(kind.holds).length;
+    const dropped = deleted.filter(kind.holds).length;
+    if (served > 0 && dropped / served > MAX_DROPPED_TAG_SHARE) {
+      throw new PublishError(
+        "DROPS_TOO_MUCH",
+        `this publication would stop serving ${dropped} of the ${served} ${kind.name} served now (more than ${MAX_DROPPED_TAG_SHARE * 100}%); ` +
+          `check ${kind.where}, or pass --allow-drop if that is what you want`,
+      );
+    }
   }
 }

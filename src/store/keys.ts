@@ -2,6 +2,7 @@ import type { Digest } from "../oci/reference";
 
 /** Prefix of every `tag:` key, whatever its repository. */
 export const TAG_PREFIX = "tag:";
+export const SIGNATURE_PREFIX = "signature:";
 
 /**
  * Every KV key the front door reads or writes. Callers pass values that were
@@ -15,7 +16,7 @@ export const keys = {
   tagList: (repository: string) => `tags:${repository}`,
   referrers: (repository: string, digest: Digest) => `referrers:${repository}@${digest}`,
   /** Lookaside signature `signature-<index>` of a manifest (src/signing/lookaside.ts). */
-  signature: (repository: string, digest: Digest, index: number) => `signature:${repository}@${digest}/${index}`,
+  signature: (repository: string, digest: Digest, index: number) => `${SIGNATURE_PREFIX}${repository}@${digest}/${index}`,
   signingKey: () => "signing-key",
   catalog: () => "catalog",
   publication: () => "publication",
@@ -41,7 +42,7 @@ export const keys = {
  */
 export const PUBLISHED_PREFIXES = {
   pointers: [TAG_PREFIX, "tags:"],
-  content: ["manifest:", "blob:", "referrers:", "inventory:", "signature:", "signing-key"],
+  content: ["manifest:", "blob:", "referrers:", "inventory:", SIGNATURE_PREFIX, "signing-key"],
 } as const;
 
 /** Limits of Workers KV that a publication must keep to (Cloudflare's KV limits page). */

@@ -1,6 +1,6 @@
 import { readTreeGeneration } from "../../../src/publish/marker";
 import { planPublication, type PublicationPlan } from "../../../src/publish/plan";
-import { checkDroppedTags, checkKvLimits } from "../../../src/publish/safety";
+import { checkDroppedSignatures, checkDroppedTags, checkKvLimits } from "../../../src/publish/safety";
 import { LAYOUT_FILES } from "../../../src/oci/layout";
 import { MAX_GENERATION } from "../../../src/oci/marker";
 import { PublishError } from "../../../src/publish/errors";
@@ -101,6 +101,7 @@ export async function publishTree(treeDir: string, target: KvTarget, options: Pu
   });
   checkKvLimits(plan);
   checkDroppedTags(plan, currentKeys, { allowDrop: options.allowDrop ?? false });
+  checkDroppedSignatures(plan, currentKeys, { allowDrop: options.allowDrop ?? false });
   // The markers last, so mirrors only see a new generation once everything it names is in the tree.
   const treeFiles = [
     { path: LAYOUT_FILES.firstSeen, bytes: new TextEncoder().encode(`${JSON.stringify(plan.firstSeen, null, 1)}\n`) },

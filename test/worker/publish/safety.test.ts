@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PublishError } from "../../../src/publish/errors";
-import { checkDroppedTags, checkKvLimits } from "../../../src/publish/safety";
+import { checkDroppedSignatures, checkDroppedTags, checkKvLimits } from "../../../src/publish/safety";
 import { keys, KV_LIMITS } from "../../../src/store/keys";
 import type { PublicationWrites } from "../../../src/store/records";
 
@@ -52,5 +52,25 @@ describe("checkDroppedTags", () => {
 
   it("Should refuse a tree with no refs even on an empty namespace", () => {
     expect(() => checkDroppedTags(plan({}, 0), [], { allowDrop: false })).toThrow("index.json names no refs");
+  });
+});
+
+describe("checkDroppedSignatures", () => {
+  const digest = `sha256:${"cd".repeat(32)}` as const;
+  const lookaside = [1, 2].map((index) => keys.signature("demo/hello", digest, index));
+  const attachments = [".sig", ".att"].map((suffix) => keys.tag("demo/hello", `sha256-${"cd".repeat(32)}${suffix}`));
+  const servedNow = [...served, ...lookaside, ...attachments];
+
+  it("Should refuse losing every lookaside signature while the attachment tags stay, and the other way round, unless allowed", () => {
+    const lostLookaside = plan({ deletions: { pointers: [], content: lookaside } });
+    expect(() => checkDroppedSignatures(lostLookaside, servedNow, { allowDrop: false })).toThrow(/stop serving 2 of the 2 lookaside signatures/);
+    const lostAttachments = plan({ deletions: { pointers: attachments, content: [] } });
+    expect(() => checkDroppedSignatures(lostAttachments, servedNow, { allowDrop: false })).toThrow(/stop serving 2 of the 2 attachment tags/);
+    expect(() => checkDroppedSignatures(lostLookaside, servedNow, { allowDrop: true })).not.toThrow();
+  });
+
+  it("Should allow losing up to half of each kind, and anything when none are served", () => {
+    expect(() => checkDroppedSignatures(plan({ deletions: { pointers: attachments.slice(0, 1), content: lookaside.slice(0, 1) } }), servedNow, { allowDrop: false })).not.toThrow();
+    expect(() => checkDroppedSignatures(plan({ deletions: { pointers: served, content: [] } }), served, { allowDrop: false })).not.toThrow();
   });
 });
