@@ -36,6 +36,17 @@ function kindOf(info: Stats): string {
   return "not a regular file";
 }
 
+/** Refuses a tree path that names a file or anything else but a folder; a missing one is left to the layout's own checks. */
+export async function checkTreeFolder(root: string): Promise<void> {
+  const info = await stat(root).catch((error: unknown) => {
+    if (isMissing(error)) return null;
+    throw error;
+  });
+  if (info !== null && !info.isDirectory()) {
+    throw new PublishError("LAYOUT_INVALID", `${root} is ${info.isFile() ? "a file" : kindOf(info)}, not a folder: an OCI image layout is a folder`);
+  }
+}
+
 /**
  * An OCI image layout in a directory; large blobs are hashed as streams, never
  * held whole. Every file is checked before it is opened: it must be a regular

@@ -10,7 +10,7 @@ import { InventoryReader, type JsonKv } from "../../../src/store/inventory-store
 import { keys } from "../../../src/store/keys";
 import type { InventoryEntry, Publication } from "../../../src/store/records";
 import { isDigest, type Digest } from "../../../src/oci/reference";
-import { FsLayout } from "./fs-layout";
+import { checkTreeFolder, FsLayout } from "./fs-layout";
 import { adoptLookasideFiles } from "../signing/sign-tree";
 import type { KvTarget } from "../kv/kv-target";
 import type { ContentSet } from "../../../src/publish/content-sets";
@@ -76,6 +76,7 @@ async function writeIfChanged(tree: FsLayout, path: string, bytes: Uint8Array): 
  * marker once KV describes it.
  */
 export async function publishTree(treeDir: string, target: KvTarget, options: PublishTreeOptions = {}): Promise<PublicationPlan> {
+  await checkTreeFolder(treeDir);
   const tree = new FsLayout(treeDir);
   // Lookaside files another tool wrote (skopeo's lookaside-staging) get the blob copy mirrors serve.
   if (options.writeTree ?? true) await adoptLookasideFiles(treeDir);

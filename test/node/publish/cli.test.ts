@@ -140,6 +140,14 @@ describe("frontdoor publish", () => {
     await expect(readdir(join(tree, "frontdoor"))).rejects.toThrow();
   });
 
+  it("Should exit 1 in one line for a tree path that is a file", async () => {
+    const file = join(dir.path, "a-file");
+    await writeFile(file, "not a tree");
+    const result = await runCli(["publish", file, "--local", persist]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe(`frontdoor publish: LAYOUT_INVALID: ${file} is a file, not a folder: an OCI image layout is a folder`);
+  });
+
   it("Should exit 1 for a folder that is not an image layout", async () => {
     const result = await runCli(["publish", dir.path, "--local", persist]);
     expect(result.code).toBe(1);
