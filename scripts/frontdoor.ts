@@ -6,6 +6,8 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { PublishError } from "../src/publish/errors";
+import { checkKvWriteLimits } from "../src/publish/safety";
+import { mirrorsEntry } from "../src/store/encode";
 import { CliError, EXIT, UsageError } from "./lib/cli/error";
 import { Importer } from "./lib/import/import-images";
 import { ImportListError, parseImportList, parseImportSource, type ImportSource } from "./lib/import/import-list";
@@ -426,6 +428,8 @@ function candidateUrl(text: string): string {
 async function loadMirrors(target: KvTarget, file: MirrorTable): Promise<void> {
   const overrides = await readOverrides(target);
   const table = await applyOverrides(file, overrides);
+  // Checked here for every target: a remote bulk upload would otherwise send wrangler a value KV refuses.
+  checkKvWriteLimits([mirrorsEntry(table)]);
   await target.putMirrors(table);
   const enabled = table.mirrors.filter((mirror) => mirror.enabled).length;
   console.log(`Loaded ${table.mirrors.length} mirrors (${enabled} enabled), origin ${table.origin?.baseUrl ?? "none"}, version ${table.version}, into ${target.description}.`);

@@ -26,7 +26,12 @@ function mebibytes(bytes: number): string {
  * publication while nothing has changed, and the message names it.
  */
 export function checkKvLimits(plan: PublicationWrites): void {
-  for (const write of [...plan.content, ...plan.pointers]) {
+  checkKvWriteLimits([...plan.content, ...plan.pointers]);
+}
+
+/** Each of `writes` within Workers KV's limits, or a TOO_LARGE error naming the first that is not. */
+export function checkKvWriteLimits(writes: readonly KvWrite[]): void {
+  for (const write of writes) {
     const keyBytes = encoder.encode(write.key).byteLength;
     if (keyBytes > KV_LIMITS.keyBytes) {
       throw new PublishError("TOO_LARGE", `the KV key ${JSON.stringify(write.key.slice(0, 80))}… is ${keyBytes} bytes, over KV's limit of ${KV_LIMITS.keyBytes}`);

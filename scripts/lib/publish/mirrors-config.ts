@@ -31,6 +31,28 @@ export class MirrorConfigError extends CliError {
 const RESERVED_IDS = new Set(["origin"]);
 
 /** An absolute http(s) URL without credentials, query or fragment; trailing slashes are dropped. */
+/** A DNS name as a URL's host holds it (IDNs already in punycode): labels of 1 to 63 letters, digits and inner hyphens, 253 characters at most. */
+const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+const UNSPECIFIED_HOSTS = new Set(["0.0.0.0", "[::]"]);
+
+/**
+ * What is wrong with a base URL's text or host that the URL parser would
+ * silently repair or accept: spaces and control characters (dropped or
+ * trimmed), a missing host (`http:///x` becomes `http://x`), empty or
+ * oversized labels, port 0, the unspecified address. Null when nothing is.
+ */
+function hostProblem(text: string, url: URL): string | null {
+  if (/[\s\u0000-\u001f\u007f]/.test(text)) return "must not contain spaces or control characters";
+  if (!/^https?:\/\/[^/\\]/i.test(text)) return "must name a host right after the scheme's //";
+  if (url.port === "0") return "must not use port 0";
+  if (UNSPECIFIED_HOSTS.has(url.hostname)) return "must name a host, not the unspecified address";
+  if (url.hostname.startsWith("[") || /^\d+\.\d+\.\d+\.\d+$/.test(url.hostname)) return null;
+  if (url.hostname.length > 253 || !url.hostname.split(".").every((label) => HOST_LABEL.test(label))) {
+    return "must name a valid host: dot-separated labels of 1 to 63 letters, digits and inner hyphens";
+  }
+  return null;
+}
+
 export const baseUrl = z.string().transform((text, context) => {
   let url: URL;
   try {
@@ -46,7 +68,7 @@ export const baseUrl = z.string().transform((text, context) => {
         ? "must not carry credentials"
         : text.includes("?") || text.includes("#")
           ? "must not have a query or fragment"
-          : null;
+          : (hostProblem(text, url) ?? null);
   if (problem !== null) {
     context.addIssue({ code: "custom", message: `${JSON.stringify(text)} ${problem}` });
     return z.NEVER;
@@ -175,9 +197,13 @@ const fileSchema = z
       });
     }
     const seen = new Set<string>();
+    const urls = new Map<string, string>(file.origin === undefined ? [] : [[file.origin.base_url, "the origin"]]);
     file.mirror.forEach((mirror, i) => {
       if (seen.has(mirror.id)) context.addIssue({ code: "custom", message: `mirror id ${JSON.stringify(mirror.id)} is used twice`, path: ["mirror", i, "id"] });
       seen.add(mirror.id);
+      const other = urls.get(mirror.base_url);
+      if (other !== undefined) context.addIssue({ code: "custom", message: `base_url ${JSON.stringify(mirror.base_url)} is already ${other}'s`, path: ["mirror", i, "base_url"] });
+      else urls.set(mirror.base_url, `mirror ${JSON.stringify(mirror.id)}`);
     });
   });
 
@@ -206,9 +232,13 @@ export function keyLine(lines: string[], tableLine: number, key: string): number
   return tableLine;
 }
 
-/** Maps a zod issue's path back to the line of the file it concerns. */
-function issueLine(lines: string[], path: PropertyKey[]): number | null {
+/** Maps a zod issue's path back to the line of the file it concerns; the tables are found once per file. */
+function issueLines(lines: string[]): LineOf {
   const tables = tableLines(lines);
+  return (path) => issueLine(lines, tables, path);
+}
+
+function issueLine(lines: string[], tables: ReturnType<typeof tableLines>, path: PropertyKey[]): number | null {
   const [table, index, key] = path;
   if (table === "mirror" && typeof index === "number") {
     const header = tables.mirrors[index];
@@ -224,17 +254,19 @@ function issueLine(lines: string[], path: PropertyKey[]): number | null {
   return null;
 }
 
+/** The line of the file a schema path concerns, or null. */
+export type LineOf = (path: PropertyKey[]) => number | null;
+
+/** Most problems one error lists: a file of thousands of bad tables is named by its first ones and a count. */
+export const MAX_REPORTED_ISSUES = 100;
+
 /**
  * Parses a TOML file and validates it with `schema`; a syntax error or any
- * schema issue is thrown by `fail` with every problem on its line
- * (`lineOf` finds a schema path's line), sorted by line.
+ * schema issue is thrown by `fail` with every problem on its line, sorted by
+ * line, the first MAX_REPORTED_ISSUES of them (`linesOf` indexes the file's
+ * lines once and answers a schema path's line).
  */
-export function parseTomlFile<T>(
-  text: string,
-  schema: z.ZodType<T>,
-  lineOf: (lines: string[], path: PropertyKey[]) => number | null,
-  fail: (issues: ConfigIssue[]) => Error,
-): T {
+export function parseTomlFile<T>(text: string, schema: z.ZodType<T>, linesOf: (lines: string[]) => LineOf, fail: (issues: ConfigIssue[]) => Error): T {
   let raw: unknown;
   try {
     raw = parse(text);
@@ -247,14 +279,15 @@ export function parseTomlFile<T>(
   }
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
-  const lines = text.split(/\r?\n/);
+  const lineOf = linesOf(text.split(/\r?\n/));
   const issues = result.error.issues.map((issue) => ({
     // An unknown key's issue points at its table; the key itself is on a line of its own.
-    line: lineOf(lines, issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0]!] : issue.path),
+    line: lineOf(issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0]!] : issue.path),
     message: `${issue.path.length > 0 ? `${describePath(issue.path)}: ` : ""}${issue.message}`,
   }));
   issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
-  throw fail(issues);
+  if (issues.length <= MAX_REPORTED_ISSUES) throw fail(issues);
+  throw fail([...issues.slice(0, MAX_REPORTED_ISSUES), { line: null, message: `and ${issues.length - MAX_REPORTED_ISSUES} more problems after these` }]);
 }
 
 export function describePath(path: PropertyKey[]): string {
@@ -273,7 +306,7 @@ export async function contentVersion(value: Pick<MirrorTable, "origin" | "mirror
  * versioned by a hash of its content. Throws MirrorConfigError naming each bad line.
  */
 export async function parseMirrorConfig(text: string, file = "mirrors.toml"): Promise<MirrorTable> {
-  const data = parseTomlFile(text, fileSchema, issueLine, (issues) => new MirrorConfigError(file, issues));
+  const data = parseTomlFile(text, fileSchema, issueLines, (issues) => new MirrorConfigError(file, issues));
 
   const origin: Origin | null =
     data.origin === undefined

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { SET_NAME_PATTERN, WHOLE_TREE_SET, type ContentSet, type PlatformPattern } from "../../../src/publish/content-sets";
 import { isRepositoryName } from "../../../src/oci/reference";
-import { keyLine, MirrorConfigError, parseTomlFile, type ConfigIssue } from "./mirrors-config";
+import { keyLine, MirrorConfigError, parseTomlFile, type ConfigIssue, type LineOf } from "./mirrors-config";
 
 /** A sets file that cannot be loaded; its message lists every problem as `<file>:<line>: <message>`. */
 export class SetsConfigError extends MirrorConfigError {
@@ -47,16 +47,18 @@ const fileSchema = z
     });
   });
 
-function issueLine(lines: string[], path: PropertyKey[]): number | null {
+/** The line of a schema path: the `[[set]]` headers are found once per file. */
+function issueLines(lines: string[]): LineOf {
   const headers: number[] = [];
   lines.forEach((line, i) => {
     if (/^\s*\[\[\s*set\s*\]\]/.test(line)) headers.push(i + 1);
   });
-  const [table, index, key] = path;
-  if (table !== "set" || typeof index !== "number") return null;
-  const header = headers[index];
-  if (header === undefined) return null;
-  return typeof key === "string" ? keyLine(lines, header, key) : header;
+  return ([table, index, key]) => {
+    if (table !== "set" || typeof index !== "number") return null;
+    const header = headers[index];
+    if (header === undefined) return null;
+    return typeof key === "string" ? keyLine(lines, header, key) : header;
+  };
 }
 
 /**
@@ -65,6 +67,6 @@ function issueLine(lines: string[], path: PropertyKey[]): number | null {
  * Throws SetsConfigError naming each bad line.
  */
 export function parseSetsConfig(text: string, file = "sets.toml"): ContentSet[] {
-  const data = parseTomlFile(text, fileSchema, issueLine, (issues) => new SetsConfigError(file, issues));
+  const data = parseTomlFile(text, fileSchema, issueLines, (issues) => new SetsConfigError(file, issues));
   return data.set.map((set) => ({ name: set.name, repositories: set.repositories, platforms: set.platforms }));
 }

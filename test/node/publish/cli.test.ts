@@ -363,6 +363,18 @@ describe("frontdoor mirrors load", () => {
     await expect(readdir(bulk)).rejects.toThrow();
   });
 
+  it("Should refuse a table over KV's value limit before any write, on a remote dry run too", async () => {
+    const file = join(dir.path, "mirrors.toml");
+    const netblocks = JSON.stringify(Array.from({ length: 10_000 }, (_, i) => `10.${i >> 8}.${i & 255}.0/24`));
+    const mirror = (i: number) => `[[mirror]]\nid = "m${i}"\nbase_url = "https://m${i}.example.net/oci"\ncountry = "DE"\ncontinent = "EU"\nbandwidth = 1\nnetblocks = ${netblocks}\n`;
+    await writeFile(file, Array.from({ length: 200 }, (_, i) => mirror(i)).join(""));
+    const bulk = join(dir.path, "bulk");
+    const result = await runCli(["mirrors", "load", file, "--remote", "--namespace-id", NAMESPACE_ID, "--dry-run", bulk], { FRONTDOOR_WRANGLER: stub.path });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/TOO_LARGE: mirrors is \d+ bytes \(\d+\.\d MiB\), over KV's value limit of 26214400 bytes/);
+    await expect(readdir(bulk)).rejects.toThrow();
+  });
+
   it("Should write the mirror table with its version as metadata to local KV", async () => {
     const result = await runCli(["mirrors", "load", join(PROJECT, "mirrors.example.toml"), "--local", persist]);
     expect(result.code, result.stderr).toBe(0);

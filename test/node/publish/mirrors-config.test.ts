@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { MirrorConfigError, parseMirrorConfig } from "../../../scripts/lib/publish/mirrors-config";
+import { MAX_REPORTED_ISSUES, MirrorConfigError, parseMirrorConfig } from "../../../scripts/lib/publish/mirrors-config";
 
 const EXAMPLE = new URL("../../../mirrors.example.toml", import.meta.url);
 
@@ -163,6 +163,48 @@ describe("parseMirrorConfig", () => {
 
   it("Should refuse a base URL that is not http or https", async () => {
     expect((await configError(withSecondMirrorLine('base_url = "ftp://two.example.net/oci"'))).message).toContain("must use http or https");
+  });
+
+  it("Should refuse base URLs the URL parser would silently repair, naming what is wrong", async () => {
+    const refused: [string, string][] = [
+      ["http:///two.example.net/oci", "must name a host right after the scheme's //"],
+      ["http://two.exa\\nmple.net/oci", "must not contain spaces or control characters"],
+      [" https://two.example.net/oci", "must not contain spaces or control characters"],
+      ["http://two..example.net/oci", "must name a valid host"],
+      ["http://-two-.example.net/oci", "must name a valid host"],
+      [`http://${"a".repeat(64)}.example.net/oci`, "must name a valid host"],
+      ["http://two.example.net:0/oci", "must not use port 0"],
+      ["http://0/oci", "not the unspecified address"],
+    ];
+    for (const [url, problem] of refused) {
+      const error = await configError(withSecondMirrorLine(`base_url = "${url}"`));
+      expect(error.issues[0], url).toEqual({ line: 13, message: expect.stringContaining(problem) });
+    }
+  });
+
+  it("Should accept IP literals, ports and international names, in the parser's form", async () => {
+    for (const [url, stored] of [
+      ["http://[::1]:8080/oci/", "http://[::1]:8080/oci"],
+      ["http://127.0.0.1:9/", "http://127.0.0.1:9"],
+      ["https://bücher.example/oci", "https://xn--bcher-kva.example/oci"],
+    ]) {
+      expect((await parseMirrorConfig(withSecondMirrorLine(`base_url = "${url}"`))).mirrors[1]!.baseUrl).toBe(stored);
+    }
+  });
+
+  it("Should refuse a base URL that another mirror or the origin already has", async () => {
+    const twice = await configError(withSecondMirrorLine('base_url = "https://one.example.net/oci/"'));
+    expect(twice.issues).toEqual([{ line: 13, message: expect.stringContaining('is already mirror "one"\'s') }]);
+    const origin = await configError(withSecondMirrorLine('base_url = "https://origin.example.org/tree"'));
+    expect(origin.issues).toEqual([{ line: 13, message: expect.stringContaining("is already the origin's") }]);
+  });
+
+  it("Should name the first hundred problems of a file with thousands, and count the rest", async () => {
+    const tables = Array.from({ length: 20_000 }, (_, i) => `[[mirror]]\nid = "m${i}"\nbase_url = "https://m${i}.example.net/oci"\ncountry = "DE"\ncontinent = "EU"\nbandwidth = 1\ncolour = 1\n`);
+    const error = await configError(tables.join(""));
+    expect(error.issues).toHaveLength(MAX_REPORTED_ISSUES + 1);
+    expect(error.issues[0]).toEqual({ line: 7, message: 'mirror[0]: Unrecognized key: "colour"' });
+    expect(error.issues.at(-1)).toEqual({ line: null, message: `and ${20_000 - MAX_REPORTED_ISSUES} more problems after these` });
   });
 
   it("Should refuse a bandwidth of zero", async () => {
