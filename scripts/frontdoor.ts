@@ -2,12 +2,12 @@
  * frontdoor: the publisher CLI. Writes demo content, publishes an OCI image
  * layout tree to KV, and loads the mirror table. `frontdoor <command> --help`.
  */
-import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { PublishError } from "../src/publish/errors";
 import { checkKvWriteLimits } from "../src/publish/safety";
 import { mirrorsEntry } from "../src/store/encode";
+import { readTextFile } from "./lib/cli/text-file";
 import { CliError, EXIT, UsageError } from "./lib/cli/error";
 import { Importer } from "./lib/import/import-images";
 import { ImportListError, parseImportList, parseImportSource, type ImportSource } from "./lib/import/import-list";
@@ -326,7 +326,7 @@ async function publish(args: string[]): Promise<void> {
   const tree = onePositional(positionals, "<tree>", HELP.publish);
   const signing = await signOptions(values, HELP.publish);
   const setsFile = values.sets;
-  const sets = setsFile === undefined ? undefined : parseSetsConfig(await readFile(resolve(setsFile), "utf8"), setsFile);
+  const sets = setsFile === undefined ? undefined : parseSetsConfig(await readTextFile(resolve(setsFile), "sets file"), setsFile);
   const target = await openTarget(values, HELP.publish);
   try {
     if (signing !== null) await signAndReport(tree, signing);
@@ -381,7 +381,7 @@ async function mirrors(args: string[]): Promise<void> {
   if (!writes && values["dry-run"] !== undefined) throw new UsageError(`--dry-run goes with load, enable and disable; ${action} writes nothing`, HELP.mirrors);
   if (action === "list" && positionals.length > 0) throw new UsageError(`mirrors list takes no argument, got ${positionals.length}`, HELP.mirrors);
   const operand = action === "list" ? "" : onePositional(positionals, action === "load" ? "<mirrors.toml>" : action === "check" ? "<base_url>" : "<id>", HELP.mirrors);
-  const table = action === "load" ? await parseMirrorConfig(await readFile(operand, "utf8"), operand) : null;
+  const table = action === "load" ? await parseMirrorConfig(await readTextFile(operand, "mirrors file"), operand) : null;
   const candidate = action === "check" ? candidateUrl(operand) : null;
   const hashBytes = positiveOption(values, "hash-bytes", 1024 * 1024 * 1024);
   const timeoutMs = positiveOption(values, "timeout-ms", CRAWL_DEFAULTS.timeoutMs);
@@ -448,7 +448,7 @@ async function importImages(args: string[]): Promise<void> {
   if ((values.list === undefined) === (images.length === 0)) throw new UsageError("give the images either with --list <file> or as arguments", HELP.import);
   let sources: ImportSource[];
   try {
-    sources = values.list === undefined ? images.map((image) => parseImportSource(image)) : parseImportList(await readFile(values.list, "utf8"), values.list);
+    sources = values.list === undefined ? images.map((image) => parseImportSource(image)) : parseImportList(await readTextFile(values.list, "import list"), values.list);
   } catch (error) {
     if (error instanceof ImportListError && values.list === undefined) throw new UsageError(error.message, HELP.import);
     throw error;
