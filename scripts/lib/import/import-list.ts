@@ -18,11 +18,23 @@ export class ImportListError extends Error {
 }
 
 /**
+ * `host[:port]` as the Distribution reference grammar has it: dot-separated
+ * components of letters, digits and inner hyphens, or a bracketed IPv6
+ * address, and a port of digits; anything else (`docker:`, `u:p@host`,
+ * `.`, a port past 65535) is no registry.
+ */
+const REGISTRY_HOST = /^((?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:.]+\])(?::(\d{1,5}))?$/;
+
+/**
  * A registry host is the first path component when it looks like one: it holds a dot or a port,
  * or is `localhost` (the rule docker and containers/image apply to image names).
  */
 function isRegistryHost(component: string): boolean {
-  return component === "localhost" || component.includes(".") || component.includes(":");
+  const match = REGISTRY_HOST.exec(component);
+  if (match === null) return false;
+  const [, host, port] = match as unknown as [string, string, string | undefined];
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65_535)) return false;
+  return host === "localhost" || host.startsWith("[") || host.includes(".") || port !== undefined;
 }
 
 /**

@@ -29,6 +29,14 @@ describe("parseImportSource", () => {
     expect(() => parseImportSource(input)).toThrow(problem);
   });
 
+  it("Should refuse a first component that is no host[:port], before any registry is asked", () => {
+    for (const registry of ["docker:", ":::", ".", "..", "u:p@127.0.0.1:1", "127.0.0.1:1:2", "127.0.0.1:99999", "127.0.0.1:0", "127.0.0.1:", "\u200b127.0.0.1:1", "-a.example"]) {
+      expect(() => parseImportSource(`${registry}/x:y`), registry).toThrow(ImportListError);
+    }
+    expect(parseImportSource("[::1]:5000/x:y").registry).toBe("[::1]:5000");
+    expect(parseImportSource("LOCALHOST:5000/x:y").registry).toBe("LOCALHOST:5000");
+  });
+
   it("Should take localhost as a registry", () => {
     expect(parseImportSource("localhost/demo:1").registry).toBe("localhost");
   });
