@@ -346,6 +346,7 @@ async function publish(args: string[]): Promise<void> {
           `Bulk files in ${resolve(dryRun)}: ${counts}.`,
       );
     }
+    if (plan.removedSets.length > 0) console.log(`Removed the folders of sets this publication does not have: ${plan.removedSets.map((name) => `frontdoor/sets/${name}/`).join(", ")}.`);
   } finally {
     await target.close();
   }

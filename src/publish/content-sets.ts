@@ -171,6 +171,12 @@ export interface TreeFile {
   bytes: Uint8Array;
 }
 
+/** The folder holding each set's folder, `SET_FILES.directory(<set>)`. */
+export const SETS_FOLDER = "frontdoor/sets";
+
+/** The names of the files `setFiles` writes into a set's folder (SET_FILES): all a folder of the publisher's own holds. */
+export const SET_FOLDER_FILES: readonly string[] = ["index.json", "files", "generation"];
+
 const encoder = new TextEncoder();
 
 /**

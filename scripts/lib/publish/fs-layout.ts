@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { lstat, mkdir, readFile, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
-import type { Stats } from "node:fs";
-import { dirname, relative, resolve, sep } from "node:path";
+import { lstat, mkdir, readdir, readFile, realpath, rename, rm, rmdir, stat, unlink, writeFile } from "node:fs/promises";
+import type { Dirent, Stats } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import type { DigestAlgorithm } from "../../../src/oci/reference";
 import { PublishError } from "../../../src/publish/errors";
 import type { FileDigest, LayoutSource } from "../../../src/publish/layout";
@@ -30,10 +30,32 @@ function isInside(root: string, full: string): boolean {
 
 function kindOf(info: Stats): string {
   if (info.isDirectory()) return "a directory";
+  if (info.isSymbolicLink()) return "a link";
+  if (info.isFile()) return "a file";
   if (info.isFIFO()) return "a named pipe";
   if (info.isSocket()) return "a socket";
   if (info.isCharacterDevice() || info.isBlockDevice()) return "a device";
   return "not a regular file";
+}
+
+/** What one entry of a tree folder is, a link taken as a link, not as what it names. */
+export type EntryKind = "file" | "directory" | "link" | "other";
+
+function entryKind(entry: Dirent): EntryKind {
+  if (entry.isSymbolicLink()) return "link";
+  if (entry.isFile()) return "file";
+  if (entry.isDirectory()) return "directory";
+  return "other";
+}
+
+function temporaryPath(target: string): string {
+  return `${target}.tmp-${process.pid}`;
+}
+
+/** Whether `name` is a temporary file `writeFileAtomic` left behind, cut off before its rename, for a file of one of `names`. */
+export function isTemporaryOf(name: string, names: readonly string[]): boolean {
+  const match = /^(.+)\.tmp-\d+$/.exec(name);
+  return match !== null && names.includes(match[1]!);
 }
 
 /** Refuses a tree path that names a file or anything else but a folder; a missing one is left to the layout's own checks. */
@@ -119,13 +141,47 @@ export class FsLayout implements LayoutSource {
     return { digest: `${algorithm}:${hash.digest("hex")}`, size };
   }
 
-  /** Refuses to write `path` into `folder` (an existing one) unless its real path is the tree or inside it. */
-  private async checkFolder(folder: string, path: string): Promise<void> {
+  /** Refuses to `doing` (write `path` by default) in `folder`, an existing one, unless its real path is the tree or inside it. */
+  private async checkFolder(folder: string, path: string, doing = `write ${path}`): Promise<void> {
     const real = await realpath(folder);
     const root = await this.treeRoot();
     if (real !== root && !isInside(root, real)) {
-      throw new PublishError("LAYOUT_INVALID", `${dirname(path)} resolves outside the tree (to ${real}); refusing to write ${path}`, { path });
+      throw new PublishError("LAYOUT_INVALID", `${relative(this.root, folder)} resolves outside the tree (to ${real}); refusing to ${doing}`, { path });
     }
+  }
+
+  /** The entries of a tree folder, name -> kind; null when it does not exist. Refuses one that is not a folder or resolves outside the tree. */
+  async listFolder(path: string): Promise<Map<string, EntryKind> | null> {
+    const folder = this.path(path);
+    if (!(await exists(folder))) return null;
+    if (!(await stat(folder)).isDirectory()) throw new PublishError("LAYOUT_INVALID", `${path} is not a directory`, { path });
+    await this.checkFolder(folder, path, `list ${path}`);
+    const entries = await readdir(folder, { withFileTypes: true });
+    return new Map(entries.map((entry) => [entry.name, entryKind(entry)]));
+  }
+
+  /**
+   * Removes a tree folder that holds only regular files named `names` (some may
+   * be missing): unlinks each, then the folder, which fails if it holds anything
+   * else by then. A folder that is a link, or resolves outside the tree, is
+   * refused, so nothing outside the tree is ever removed.
+   */
+  async removeFolder(path: string, names: readonly string[]): Promise<void> {
+    const folder = this.path(path);
+    const info = await lstat(folder);
+    if (!info.isDirectory()) throw new PublishError("LAYOUT_INVALID", `${path} is ${kindOf(info)}; refusing to remove it`, { path });
+    await this.checkFolder(folder, path, `remove ${path}`);
+    for (const name of names) {
+      const file = join(folder, name);
+      const entry = await lstat(file).catch((error: unknown) => {
+        if (isMissing(error)) return null;
+        throw error;
+      });
+      if (entry === null) continue;
+      if (!entry.isFile()) throw new PublishError("LAYOUT_INVALID", `${path}/${name} is ${kindOf(entry)}; refusing to remove ${path}`, { path });
+      await unlink(file);
+    }
+    await rmdir(folder);
   }
 
   /**
@@ -152,7 +208,7 @@ export class FsLayout implements LayoutSource {
     const target = this.path(path);
     await mkdir(dirname(target), { recursive: true });
     await this.checkFolder(dirname(target), path);
-    const temporary = `${target}.tmp-${process.pid}`;
+    const temporary = temporaryPath(target);
     try {
       await rm(temporary, { force: true });
       await writeFile(temporary, content, { flag: "wx" });
