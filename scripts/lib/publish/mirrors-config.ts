@@ -99,8 +99,11 @@ function isWebAddress(text: string): boolean {
   }
 }
 
-/** Text without control characters, as a page shows it on one line. */
-const PRINTABLE = /^[^\p{Cc}]+$/u;
+/**
+ * Text without control characters or the bidirectional controls that would
+ * reorder what a page shows around it, as a page shows it on one line.
+ */
+const PRINTABLE = /^[^\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]*$/u;
 const EMAIL = /^[^\s@<>()",;]+@[^\s@<>()",;]+\.[^\s@<>()",;]+$/;
 
 /**
@@ -111,6 +114,7 @@ const aboutFields = {
   contact: z
     .string()
     .max(254, "must be at most 254 characters")
+    .regex(PRINTABLE, "must not hold control characters")
     .refine((text) => EMAIL.test(text) || isWebAddress(text), "must be an e-mail address or an http(s) URL")
     .optional(),
   sponsor: z.string().min(1).max(100, "must be at most 100 characters").regex(PRINTABLE, "must not hold control characters").optional(),
