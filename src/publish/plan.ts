@@ -87,12 +87,12 @@ export interface PlanOptions {
    */
   current?: Publication | null;
   /**
-   * The first-seen generations the namespace's current publication recorded
-   * (its inventory), taken when the tree has no `frontdoor/first-seen.json`:
+   * Reads the first-seen generations the namespace's current publication
+   * recorded (its inventory), called only when the tree has no `frontdoor/first-seen.json`:
    * a tree restored without it then keeps each blob's generation, and mirrors
    * keep serving what they hold, instead of every blob counting as new.
    */
-  publishedFirstSeen?: ReadonlyMap<Digest, number>;
+  publishedFirstSeen?: () => Promise<ReadonlyMap<Digest, number>>;
 }
 
 /**
@@ -279,7 +279,7 @@ export async function planPublication(source: LayoutSource, options: PlanOptions
   const signatures = await readTreeSignatures(source, inventory);
   const sets = options.sets ?? [];
   const extras: TreeExtras = { source, signatures, sets, membership: await computeMembership(sets, inventory, source) };
-  const previous = (await readFirstSeen(source, generation)) ?? new Map(options.publishedFirstSeen ?? []);
+  const previous = (await readFirstSeen(source, generation)) ?? new Map(options.publishedFirstSeen === undefined ? [] : await options.publishedFirstSeen());
   const currentKeys = [...options.currentKeys];
   const currentHashes = options.currentHashes ?? new Map<string, string>();
 

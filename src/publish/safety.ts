@@ -1,5 +1,7 @@
+import { isDigest } from "../oci/reference";
 import { KV_LIMITS, SIGNATURE_PREFIX, TAG_PREFIX } from "../store/keys";
 import type { KvWrite, PublicationWrites } from "../store/records";
+import { cosignSubject } from "./content-sets";
 import { PublishError } from "./errors";
 
 /** A publication may drop at most this share of the tags being served unless the operator says so. */
@@ -51,14 +53,18 @@ export function checkKvWriteLimits(writes: readonly KvWrite[]): void {
 }
 
 /**
- * The tag a tool derives from a digest to attach something to that image:
- * cosign's `sha256-<hex>.sig`, `.att` and `.sbom`, and the referrers tag
- * schema's `sha256-<hex>`. Such tags come and go with their image.
+ * Whether a `tag:` key names a tag a tool derives from a digest to attach
+ * something to that image: cosign's signature, attestation and SBOM tags, and
+ * the referrers tag schema's `sha256-<hex>`. Such tags come and go with their image.
  */
-const ATTACHMENT_TAG = /:(?:sha256-[0-9a-f]{64}|sha512-[0-9a-f]{128})(?:\.[a-z]+)?$/;
+function isAttachmentTagKey(key: string): boolean {
+  if (!key.startsWith(TAG_PREFIX)) return false;
+  const tag = key.slice(key.lastIndexOf(":") + 1);
+  return cosignSubject(tag) !== null || isDigest(tag.replace("-", ":"));
+}
 
 function isImageTagKey(key: string): boolean {
-  return key.startsWith(TAG_PREFIX) && !ATTACHMENT_TAG.test(key);
+  return key.startsWith(TAG_PREFIX) && !isAttachmentTagKey(key);
 }
 
 /**
@@ -70,20 +76,18 @@ function isImageTagKey(key: string): boolean {
  */
 export function checkDroppedTags(plan: PublicationWrites & { summary: { tags: number } }, currentKeys: readonly string[], options: DropOptions): void {
   if (options.allowDrop) return;
-  const servedTags = currentKeys.filter((key) => key.startsWith(TAG_PREFIX));
-  if (servedTags.length === 0) {
+  if (!currentKeys.some((key) => key.startsWith(TAG_PREFIX))) {
     if (plan.summary.tags === 0) throw new PublishError("DROPS_TOO_MUCH", "index.json names no refs: there is nothing to publish");
     return;
   }
-  const servedImages = servedTags.filter(isImageTagKey);
-  const [served, dropped] =
-    servedImages.length > 0
-      ? [servedImages.length, plan.deletions.pointers.filter(isImageTagKey).length]
-      : [servedTags.length, plan.deletions.pointers.filter((key) => key.startsWith(TAG_PREFIX)).length];
+  // Attachment tags are guarded by checkDroppedSignatures.
+  const served = currentKeys.filter(isImageTagKey).length;
+  if (served === 0) return;
+  const dropped = plan.deletions.pointers.filter(isImageTagKey).length;
   if (plan.summary.tags === 0 || dropped / served > MAX_DROPPED_TAG_SHARE) {
     throw new PublishError(
       "DROPS_TOO_MUCH",
-      `this publication would stop serving ${dropped} of the ${served} ${servedImages.length > 0 ? "image " : ""}tags served now (more than ${MAX_DROPPED_TAG_SHARE * 100}%); ` +
+      `this publication would stop serving ${dropped} of the ${served} image tags served now (more than ${MAX_DROPPED_TAG_SHARE * 100}%); ` +
         "check the tree's index.json, or pass --allow-drop if that is what you want",
     );
   }
@@ -92,7 +96,7 @@ export function checkDroppedTags(plan: PublicationWrites & { summary: { tags: nu
 /** The two kinds of signature a tree serves, which different policies require: each is guarded on its own. */
 const SIGNATURE_KINDS = [
   { name: "lookaside signatures", holds: (key: string) => key.startsWith(SIGNATURE_PREFIX), where: "the tree's signatures/ folder" },
-  { name: "attachment tags (signatures, attestations, SBOMs)", holds: (key: string) => key.startsWith(TAG_PREFIX) && ATTACHMENT_TAG.test(key), where: "the tree's index.json" },
+  { name: "attachment tags (signatures, attestations, SBOMs)", holds: isAttachmentTagKey, where: "the tree's index.json" },
 ] as const;
 
 /**

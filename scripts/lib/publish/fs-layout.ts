@@ -65,7 +65,7 @@ export async function checkTreeFolder(root: string): Promise<void> {
     throw error;
   });
   if (info !== null && !info.isDirectory()) {
-    throw new PublishError("LAYOUT_INVALID", `${root} is ${info.isFile() ? "a file" : kindOf(info)}, not a folder: an OCI image layout is a folder`);
+    throw new PublishError("LAYOUT_INVALID", `${root} is ${kindOf(info)}, not a folder: an OCI image layout is a folder`);
   }
 }
 

@@ -30,7 +30,6 @@ export class MirrorConfigError extends CliError {
 /** The selection code names the origin "origin", so no mirror may. */
 const RESERVED_IDS = new Set(["origin"]);
 
-/** An absolute http(s) URL without credentials, query or fragment; trailing slashes are dropped. */
 /** A DNS name as a URL's host holds it (IDNs already in punycode): labels of 1 to 63 letters, digits and inner hyphens, 253 characters at most. */
 const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 const UNSPECIFIED_HOSTS = new Set(["0.0.0.0", "[::]"]);
@@ -53,6 +52,7 @@ function hostProblem(text: string, url: URL): string | null {
   return null;
 }
 
+/** An absolute http(s) URL without credentials, query or fragment; trailing slashes are dropped. */
 export const baseUrl = z.string().transform((text, context) => {
   let url: URL;
   try {
@@ -68,7 +68,7 @@ export const baseUrl = z.string().transform((text, context) => {
         ? "must not carry credentials"
         : text.includes("?") || text.includes("#")
           ? "must not have a query or fragment"
-          : (hostProblem(text, url) ?? null);
+          : hostProblem(text, url);
   if (problem !== null) {
     context.addIssue({ code: "custom", message: `${JSON.stringify(text)} ${problem}` });
     return z.NEVER;

@@ -160,7 +160,7 @@ export async function publishTree(treeDir: string, target: KvTarget, options: Pu
     currentKeys,
     currentHashes: publishedHashes(listed),
     current: publication,
-    ...(publication !== null && (await tree.readFile(LAYOUT_FILES.firstSeen)) === null ? { publishedFirstSeen: await publishedFirstSeen(target, publication) } : {}),
+    ...(publication === null ? {} : { publishedFirstSeen: () => publishedFirstSeen(target, publication) }),
     ...(options.sets === undefined ? {} : { sets: options.sets }),
   });
   checkKvLimits(plan);
